@@ -1,8 +1,5 @@
 // Launches Debian's Chromium (or CHROME_PATH) headless with WebGPU, via playwright-core.
 import { chromium, type Browser } from 'playwright-core';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 export const CHROME_PATH = process.env.CHROME_PATH || '/usr/bin/chromium';
 
@@ -19,10 +16,10 @@ export const CHROMIUM_FLAGS = [
 ];
 
 export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
-  const userDataDir = mkdtempSync(join(tmpdir(), 'earshot-chromium-'));
+  // playwright-core gives every launch a fresh temporary profile (the --user-data-dir FIELD.md asks for).
   return chromium.launch({
     executablePath: CHROME_PATH,
     headless: true,
-    args: [...CHROMIUM_FLAGS, `--user-data-dir=${userDataDir}`, ...extraArgs],
+    args: [...CHROMIUM_FLAGS, ...extraArgs],
   });
 }
