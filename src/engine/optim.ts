@@ -1,0 +1,99 @@
+// Optimizers as graph emitters: given parameters, their gradients and the optimizer state as graph
+// values, they emit the update and return the next values. The learning rate is a graph input, so a
+// schedule changes it per step without rebuilding anything.
+
+import type { GraphBuilder, Value } from './builder';
+import { add, div, mul, pow, sqrt, sub } from './ops';
+
+export type OptimizerConfig =
+  | { kind: 'adamw'; beta1?: number; beta2?: number; eps?: number; weightDecay?: number }
+  | { kind: 'sgd'; momentum?: number; weightDecay?: number };
+
+/** One optimizer state slot per parameter (e.g. Adam's first and second moments). */
+export interface SlotSpec {
+  /** Graph-input name prefix, e.g. `adam.m` → `adam.m.encoder.0.q.weight`. */
+  prefix: string;
+}
+
+export interface UpdateInputs {
+  g: GraphBuilder;
+  params: Value[];
+  grads: Value[];
+  /** State per slot, parallel to params: slots[s][i] is slot s of param i. */
+  slots: Value[][];
+  /** The step number of this update (1 for the first), float32 scalar. */
+  step: Value;
+  lr: Value;
+  /** Whether weight decay applies to a parameter (by name). */
+  decays: (name: string) => boolean;
+}
+
+export interface UpdateOutputs {
+  params: Value[];
+  slots: Value[][];
+}
+
+export function optimizerSlots(cfg: OptimizerConfig): SlotSpec[] {
+  return cfg.kind === 'adamw' ? [{ prefix: 'adam.m' }, { prefix: 'adam.v' }] : (cfg.momentum ?? 0) > 0 ? [{ prefix: 'sgd.momentum' }] : [];
+}
+
+/**
+ * AdamW as PyTorch defines it (https://pytorch.org/docs/stable/generated/torch.optim.AdamW.html;
+ * Loshchilov & Hutter, "Decoupled Weight Decay Regularization", 2019):
+ *   p ← p·(1 − lr·λ)                              (decoupled weight decay)
+ *   m ← β1·m + (1 − β1)·g,   v ← β2·v + (1 − β2)·g²
+ *   m̂ = m / (1 − β1ᵗ),       v̂ = v / (1 − β2ᵗ)         (bias correction)
+ *   p ← p − lr·m̂ / (√v̂ + ε)
+ */
+function adamw(cfg: Extract<OptimizerConfig, { kind: 'adamw' }>, u: UpdateInputs): UpdateOutputs {
+  const b1 = cfg.beta1 ?? 0.9;
+  const b2 = cfg.beta2 ?? 0.999;
+  const eps = cfg.eps ?? 1e-8;
+  const wd = cfg.weightDecay ?? 0.01;
+  const { g } = u;
+  // Scalars shared by every parameter: lr/(1 − β1ᵗ) and 1/√(1 − β2ᵗ).
+  const stepSize = div(u.lr, sub(1, pow(g.scalar(b1), u.step)));
+  const invSqrtBc2 = div(1, sqrt(sub(1, pow(g.scalar(b2), u.step))));
+  const decayFactor = sub(1, mul(u.lr, wd));
+  const params: Value[] = [];
+  const ms: Value[] = [];
+  const vs: Value[] = [];
+  u.params.forEach((p, i) => {
+    g.scope(p.name, () => {
+      const grad = u.grads[i];
+      const m = add(mul(u.slots[0][i], b1), mul(grad, 1 - b1));
+      const v = add(mul(u.slots[1][i], b2), mul(mul(grad, grad), 1 - b2));
+      const decayed = wd > 0 && u.decays(p.name) ? mul(p, decayFactor) : p;
+      // m̂/(√v̂ + ε) = (m/(1−β1ᵗ)) / (√v·(1/√(1−β2ᵗ)) + ε)
+      const denom = add(mul(sqrt(v), invSqrtBc2), eps);
+      params.push(sub(decayed, mul(stepSize, div(m, denom))));
+      ms.push(m);
+      vs.push(v);
+    });
+  });
+  return { params, slots: [ms, vs] };
+}
+
+/**
+ * SGD with momentum as PyTorch defines it (dampening 0): g ← g + λ·p; b ← μ·b + g; p ← p − lr·b.
+ * (PyTorch initializes b to g on the first step, which equals μ·0 + g.)
+ */
+function sgd(cfg: Extract<OptimizerConfig, { kind: 'sgd' }>, u: UpdateInputs): UpdateOutputs {
+  const mu = cfg.momentum ?? 0;
+  const wd = cfg.weightDecay ?? 0;
+  const params: Value[] = [];
+  const bufs: Value[] = [];
+  u.params.forEach((p, i) => {
+    u.g.scope(p.name, () => {
+      const grad = wd > 0 && u.decays(p.name) ? add(u.grads[i], mul(p, wd)) : u.grads[i];
+      const dir = mu > 0 ? add(mul(u.slots[0][i], mu), grad) : grad;
+      if (mu > 0) bufs.push(dir);
+      params.push(sub(p, mul(dir, u.lr)));
+    });
+  });
+  return { params, slots: mu > 0 ? [bufs] : [] };
+}
+
+export function emitUpdate(cfg: OptimizerConfig, u: UpdateInputs): UpdateOutputs {
+  return cfg.kind === 'adamw' ? adamw(cfg, u) : sgd(cfg, u);
+}

@@ -1,0 +1,167 @@
+// Turns a forward graph into one training graph: forward → backward → global-norm clipping →
+// optimizer update, with parameters and optimizer state as graph inputs and their next values as
+// graph outputs, so a runtime can keep them on the GPU and feed each step's outputs to the next.
+//
+// Inputs:  every parameter `<name>`, every optimizer slot `<slot>.<name>`, `optim.step` (float32
+//          scalar, updates done so far), `lr` (float32 scalar), and the forward graph's own inputs.
+// Outputs: `loss` (when in-graph), `grad_norm` (before clipping), `update_skipped` (1 when the loss
+//          or gradient norm is not finite and the update was skipped), `next.<state name>` for every
+//          state input, and any extra outputs asked for.
+
+import { gradients } from './autodiff';
+import { GraphBuilder, type Value } from './builder';
+import type { Graph, TensorConst, ValueInfo } from './ir';
+import { abs, add, and, cast, div, less, min, mul, not, sqrt, sumSquares, where } from './ops';
+import { emitUpdate, optimizerSlots, type OptimizerConfig } from './optim';
+
+export interface TrainGraphOptions {
+  optimizer: OptimizerConfig;
+  /** A scalar loss computed in the graph… */
+  loss?: Value;
+  /** …or upstream gradients injected for outputs whose loss is computed elsewhere (CTC on the CPU). */
+  seeds?: { value: Value; grad: Value }[];
+  /** Parameters to train (default: every parameter of the builder). The rest stay frozen initializers. */
+  trainable?: (name: string) => boolean;
+  /** Clip the global gradient norm to this value (none when undefined). */
+  clipNorm?: number;
+  /** Whether weight decay applies to a parameter (default: all, as PyTorch's single param group). */
+  decays?: (name: string) => boolean;
+  /** Further values to return (e.g. logits). */
+  extraOutputs?: Value[];
+}
+
+export interface StateSlot {
+  /** Graph input name. */
+  input: string;
+  /** Graph output carrying the next value. */
+  output: string;
+  kind: 'param' | 'slot' | 'step';
+  /** The parameter it belongs to (for slots). */
+  param?: string;
+  dims: number[];
+  /** Initial value. */
+  init: TensorConst;
+}
+
+export interface TrainingGraph {
+  graph: Graph;
+  state: StateSlot[];
+  /** The forward graph's own inputs (the batch), plus upstream-gradient inputs. */
+  batchInputs: ValueInfo[];
+  lrInput: string;
+  lossOutput?: string;
+  gradNormOutput: string;
+  skippedOutput: string;
+  extraOutputs: string[];
+}
+
+export const STEP_INPUT = 'optim.step';
+export const LR_INPUT = 'lr';
+/** Above this magnitude (just under float32's max) a loss or norm counts as not finite. */
+const FINITE_LIMIT = 3e38;
+
+/**
+ * Emits backward + update into `g` (which must already hold the forward pass) and returns the
+ * training graph. The builder should not be used for anything else afterwards.
+ */
+export function buildTrainingGraph(g: GraphBuilder, opts: TrainGraphOptions): TrainingGraph {
+  const trainable = opts.trainable ?? (() => true);
+  const params = [...g.params.values()].filter((p) => trainable(p.value.name));
+  if (params.length === 0) throw new Error('no trainable parameters');
+  const batchInputs = [...g.inputs];
+
+  const grads = gradients(g, { loss: opts.loss, seeds: opts.seeds, wrt: params.map((p) => p.value) });
+  const live = params.filter((p) => grads.has(p.value.name));
+  const dead = params.filter((p) => !grads.has(p.value.name)).map((p) => p.value.name);
+  if (dead.length) throw new Error(`parameters that do not affect the loss: ${dead.join(', ')}`);
+
+  return g.scope('optim', () => {
+    const lr = g.input(LR_INPUT, 'float32', []);
+    const prevStep = g.input(STEP_INPUT, 'float32', []);
+    const step = add(prevStep, 1);
+    const slotSpecs = optimizerSlots(opts.optimizer);
+    const slots = slotSpecs.map((s) => live.map((p) => g.input(`${s.prefix}.${p.value.name}`, 'float32', p.value.shape)));
+
+    // Global gradient norm ‖g‖ = √Σ‖gᵢ‖², and clipping by scale = min(1, c/(‖g‖ + 1e-6)) as
+    // torch.nn.utils.clip_grad_norm_ does.
+    let gs = live.map((p) => grads.get(p.value.name)!);
+    const sq = gs.map(sumSquares).reduce((a, b) => add(a, b));
+    const gradNorm = sqrt(sq);
+    if (opts.clipNorm !== undefined) {
+      const scale = min(div(opts.clipNorm, add(gradNorm, 1e-6)), 1);
+      gs = gs.map((gr) => mul(gr, scale));
+    }
+
+    // The guard: a non-finite loss or gradient norm leaves every state value as it was.
+    let ok = less(gradNorm, FINITE_LIMIT);
+    if (opts.loss) ok = and(ok, less(abs(opts.loss), FINITE_LIMIT));
+
+    const upd = emitUpdate(opts.optimizer, {
+      g,
+      params: live.map((p) => p.value),
+      grads: gs,
+      slots,
+      step,
+      lr,
+      decays: opts.decays ?? (() => true),
+    });
+
+    const state: StateSlot[] = [];
+    const outputState = (input: Value, next: Value, kind: StateSlot['kind'], init: TensorConst, param?: string) => {
+      const out = g.output(where(ok, next, input), `next.${input.name}`);
+      state.push({ input: input.name, output: out.name, kind, param, dims: input.dims, init });
+    };
+    live.forEach((p, i) => outputState(p.value, upd.params[i], 'param', p.init));
+    slotSpecs.forEach((_, s) =>
+      live.forEach((p, i) => {
+        const zeros: TensorConst = { name: slots[s][i].name, dtype: 'float32', dims: p.value.dims, data: new Float32Array(p.init.data.length) };
+        outputState(slots[s][i], upd.slots[s][i], 'slot', zeros, p.value.name);
+      }),
+    );
+    outputState(prevStep, step, 'step', { name: STEP_INPUT, dtype: 'float32', dims: [], data: new Float32Array(1) });
+
+    const lossOutput = opts.loss ? g.output(opts.loss, 'loss').name : undefined;
+    g.output(gradNorm, 'grad_norm');
+    g.output(cast(not(ok), 'float32'), 'update_skipped');
+    const extraOutputs = (opts.extraOutputs ?? []).map((v) => g.output(v).name);
+
+    // Trainable parameters become graph inputs; frozen ones stay initializers.
+    const graph = g.build();
+    const liveNames = new Set(live.map((p) => p.value.name));
+    graph.initializers = graph.initializers.filter((t) => !liveNames.has(t.name));
+    graph.inputs = [
+      ...live.map((p) => ({ name: p.value.name, dtype: 'float32' as const, shape: [...p.value.shape] })),
+      ...graph.inputs,
+    ];
+    return {
+      graph,
+      state,
+      batchInputs,
+      lrInput: LR_INPUT,
+      lossOutput,
+      gradNormOutput: 'grad_norm',
+      skippedOutput: 'update_skipped',
+      extraOutputs,
+    };
+  });
+}
+
+/** Moves the named initializers to graph inputs (parameters fed at run time), or back. */
+export function paramsAsInputs(graph: Graph, names: Iterable<string>): Graph {
+  const set = new Set(names);
+  const moved = graph.initializers.filter((t) => set.has(t.name));
+  return {
+    ...graph,
+    initializers: graph.initializers.filter((t) => !set.has(t.name)),
+    inputs: [...moved.map((t) => ({ name: t.name, dtype: t.dtype, shape: [...t.dims] })), ...graph.inputs],
+  };
+}
+
+export function paramsAsInitializers(graph: Graph, values: Map<string, TensorConst>): Graph {
+  return {
+    ...graph,
+    inputs: graph.inputs.filter((i) => !values.has(i.name)),
+    initializers: [...graph.initializers.filter((t) => !values.has(t.name)), ...values.values()],
+  };
+}
+

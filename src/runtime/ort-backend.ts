@@ -1,0 +1,108 @@
+// The one implementation of Backend over onnxruntime's JavaScript API, which onnxruntime-node and
+// onnxruntime-web share. node.ts and web.ts hand it their `ort` module; nothing else in the project
+// touches onnxruntime.
+
+import type * as OrtCommon from 'onnxruntime-common';
+import type { DType } from '../engine/ir';
+import type { Backend, BackendInfo, DeviceTensor, HostTensor, RunOptions, Session } from './types';
+import { isHostTensor } from './types';
+
+export type Ort = Pick<typeof OrtCommon, 'InferenceSession' | 'Tensor'>;
+type OrtTensor = OrtCommon.Tensor;
+
+const TO_ORT: Record<DType, OrtCommon.Tensor.Type> = {
+  float32: 'float32',
+  float64: 'float64',
+  int32: 'int32',
+  int64: 'int64',
+  bool: 'bool',
+};
+const FROM_ORT: Partial<Record<string, DType>> = { float32: 'float32', float64: 'float64', int32: 'int32', int64: 'int64', bool: 'bool' };
+
+class OrtDeviceTensor implements DeviceTensor {
+  constructor(readonly tensor: OrtTensor) {}
+  get dims(): readonly number[] {
+    return this.tensor.dims;
+  }
+  dispose(): void {
+    // Tensors created from host arrays have nothing to free; GPU-resident ones release their buffer.
+    if (this.tensor.location === 'gpu-buffer') this.tensor.dispose();
+  }
+}
+
+/**
+ * onnxruntime on WebGPU throws when two sessions are created or run at once (FIELD.md): every
+ * create and run goes through this one queue.
+ */
+let queue: Promise<unknown> = Promise.resolve();
+function serialized<T>(fn: () => Promise<T>): Promise<T> {
+  const next = queue.then(fn, fn);
+  queue = next.catch(() => undefined);
+  return next;
+}
+
+export interface OrtBackendOptions {
+  info: BackendInfo;
+  executionProviders: string[];
+  /** Whether outputs may stay on the device (true for WebGPU). */
+  deviceResident: boolean;
+  sessionOptions?: OrtCommon.InferenceSession.SessionOptions;
+}
+
+function toOrt(ort: Ort, t: HostTensor): OrtTensor {
+  const data = t.dtype === 'float64' && !(t.data instanceof Float64Array) ? Float64Array.from(t.data as Float32Array) : t.data;
+  return new ort.Tensor(TO_ORT[t.dtype], data as never, t.dims);
+}
+
+async function toHost(t: OrtTensor): Promise<HostTensor> {
+  const dtype = FROM_ORT[t.type];
+  if (!dtype) throw new Error(`unsupported output type ${t.type}`);
+  const data = t.location === 'cpu' ? t.data : await t.getData();
+  return { dtype, dims: [...t.dims], data: data as HostTensor['data'] };
+}
+
+export function createOrtBackend(ort: Ort, o: OrtBackendOptions): Backend {
+  return {
+    info: o.info,
+    toDevice: (t) => new OrtDeviceTensor(toOrt(ort, t)),
+    async createSession(model, deviceOutputs = []) {
+      const keep = o.deviceResident ? deviceOutputs : [];
+      const preferredOutputLocation = keep.length
+        ? Object.fromEntries(keep.map((n) => [n, 'gpu-buffer' as const]))
+        : undefined;
+      const session = await serialized(() =>
+        ort.InferenceSession.create(model, {
+          executionProviders: o.executionProviders as never,
+          graphOptimizationLevel: 'all',
+          ...(preferredOutputLocation ? { preferredOutputLocation } : {}),
+          ...o.sessionOptions,
+        }),
+      );
+      const deviceSet = new Set(keep);
+      const s: Session = {
+        inputNames: session.inputNames,
+        outputNames: session.outputNames,
+        async run(feeds, runOpts: RunOptions = {}) {
+          const ortFeeds: Record<string, OrtTensor> = {};
+          for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = isHostTensor(v) ? toOrt(ort, v) : (v as OrtDeviceTensor).tensor;
+          const wantDevice = new Set(runOpts.keepOnDevice ?? []);
+          const out = await serialized(() => session.run(ortFeeds));
+          const host: Record<string, HostTensor> = {};
+          const device: Record<string, DeviceTensor> = {};
+          for (const [name, t] of Object.entries(out)) {
+            if (wantDevice.has(name)) device[name] = new OrtDeviceTensor(t);
+            else if (deviceSet.has(name)) {
+              // asked for on the host but produced on the GPU: read it and free the buffer
+              host[name] = await toHost(t);
+              t.dispose();
+            } else host[name] = await toHost(t);
+          }
+          return { host, device };
+        },
+        read: (t) => toHost((t as OrtDeviceTensor).tensor),
+        release: () => serialized(() => session.release()),
+      };
+      return s;
+    },
+  };
+}

@@ -1,0 +1,53 @@
+// What the rest of the project sees of onnxruntime: one interface, three backends (Node CPU,
+// browser WebGPU, browser WASM). Tensors cross this boundary as plain typed arrays.
+
+import type { DType } from '../engine/ir';
+
+export type BackendName = 'node-cpu' | 'webgpu' | 'wasm';
+
+export interface HostTensor {
+  dtype: DType;
+  dims: number[];
+  data: Float32Array | Int32Array | BigInt64Array | Uint8Array | Float64Array;
+}
+
+export interface BackendInfo {
+  name: BackendName;
+  /** Human-readable device: the WebGPU adapter, or why WebGPU was not used. */
+  device: string;
+}
+
+/** An opaque tensor owned by the runtime (on the GPU for WebGPU). */
+export interface DeviceTensor {
+  readonly dims: readonly number[];
+  dispose(): void;
+}
+
+export interface RunOptions {
+  /** Outputs to keep on the device (returned as DeviceTensor); the rest are read back to the host. */
+  keepOnDevice?: Iterable<string>;
+}
+
+export interface Session {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(
+    feeds: Record<string, HostTensor | DeviceTensor>,
+    opts?: RunOptions,
+  ): Promise<{ host: Record<string, HostTensor>; device: Record<string, DeviceTensor> }>;
+  /** Reads a device tensor back to the host. */
+  read(t: DeviceTensor): Promise<HostTensor>;
+  release(): Promise<void>;
+}
+
+export interface Backend {
+  readonly info: BackendInfo;
+  /** `deviceOutputs`: outputs that should stay on the device between runs (ignored on CPU backends). */
+  createSession(model: Uint8Array, deviceOutputs?: string[]): Promise<Session>;
+  /** Wraps host data as a tensor the backend can feed (uploads happen at run time). */
+  toDevice(t: HostTensor): DeviceTensor;
+}
+
+export function isHostTensor(t: HostTensor | DeviceTensor): t is HostTensor {
+  return (t as HostTensor).data !== undefined && (t as HostTensor).dtype !== undefined;
+}
