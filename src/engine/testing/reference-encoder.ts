@@ -25,6 +25,12 @@ export interface ReferenceEncoderConfig {
   heads: number;
   dFF: number;
   dOut: number;
+  /**
+   * Whether the key projection has a bias. The reference has one; but softmax is invariant to a
+   * constant added across keys, so that bias's gradient is identically zero and Adam turns its
+   * rounding noise into updates of size ~lr. Cross-backend comparisons leave it out.
+   */
+  keyBias?: boolean;
 }
 
 export const REFERENCE_FULL: ReferenceEncoderConfig = { batch: 8, time: 300, blocks: 6, dModel: 256, heads: 4, dFF: 1024, dOut: 32 };
@@ -54,11 +60,11 @@ function normals(rand: () => number, n: number): Float32Array {
 }
 
 /** A dense layer y = xW + b, W [in, out], drawn W then b from `rand` as the reference specifies. */
-function dense(g: GraphBuilder, rand: () => number, name: string, x: Value, din: number, dout: number): Value {
+function dense(g: GraphBuilder, rand: () => number, name: string, x: Value, din: number, dout: number, bias = true): Value {
   return g.scope(name, () => {
     const w = g.param('weight', [din, dout], denseInit(rand, din, din * dout));
-    const b = g.param('bias', [dout], denseInit(rand, din, dout));
-    return linear(x, w, b);
+    const bData = denseInit(rand, din, dout); // drawn even when unused, so later draws stay in step
+    return linear(x, w, bias ? g.param('bias', [dout], bData) : null);
   });
 }
 
@@ -71,7 +77,7 @@ function attention(g: GraphBuilder, rand: () => number, x: Value, c: ReferenceEn
   const dh = c.dModel / c.heads;
   const heads = (v: Value) => transpose(reshape(v, [c.batch, c.time, c.heads, dh]), [0, 2, 1, 3]); // [B, H, T, dh]
   const q = heads(dense(g, rand, 'q', x, c.dModel, c.dModel));
-  const k = heads(dense(g, rand, 'k', x, c.dModel, c.dModel));
+  const k = heads(dense(g, rand, 'k', x, c.dModel, c.dModel, c.keyBias ?? true));
   const v = heads(dense(g, rand, 'v', x, c.dModel, c.dModel));
   const scores = mul(matmul(q, transpose(k, [0, 1, 3, 2])), 1 / Math.sqrt(dh));
   const ctx = matmul(softmax(scores, -1), v); // [B, H, T, dh]
