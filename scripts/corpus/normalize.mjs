@@ -56,10 +56,10 @@ export function ordinalToWords(n) {
 // Abbreviations the engines expand on their own; we expand them first so the transcript agrees.
 // Expanded before sentence splitting too, so "Mr. Darcy" does not end a sentence.
 const ABBREVIATIONS = [
-  [/\bMrs\.?(?=\s)/g, 'Missus'],
-  [/\bMr\.?(?=\s)/g, 'Mister'],
-  [/\bDr\.(?=\s)/g, 'Doctor'],
-  [/\bSt\.(?=\s+[A-Z])/g, 'Saint'],
+  [/\bMrs\.?(?=\s|$)/g, 'Missus'],
+  [/\bMr\.?(?=\s|$)/g, 'Mister'],
+  [/\bDr\.?(?=\s+[A-Z])/g, 'Doctor'],
+  [/\bSt\.?(?=\s+[A-Z])/g, 'Saint'],
   [/\bCapt\.(?=\s)/g, 'Captain'],
   [/\bCol\.(?=\s)/g, 'Colonel'],
   [/\bGen\.(?=\s)/g, 'General'],
@@ -68,7 +68,15 @@ const ABBREVIATIONS = [
   [/\betc\./g, 'et cetera.'],
 ];
 
+// Abbreviations still left after expansion (e.g. "Mr." cut off at a line's end) would be spoken
+// as the full word but written short in the transcript: such sentences are dropped.
+const LEFTOVER_ABBREVIATIONS = new Set([
+  'mr', 'mrs', 'dr', 'st', 'messrs', 'mme', 'mlle', 'viz', 'vs', 'etc', 'jr', 'sr', 'ft', 'lb',
+  'oz', 'capt', 'col', 'gen', 'rev', 'esq', 'co', 'ch', 'vol',
+]);
+
 export function expandAbbreviations(s) {
+  s = s.replace(/_/g, ''); // Gutenberg _emphasis_ ("_Mr._ Bertram") would hide the title
   for (const [re, word] of ABBREVIATIONS) s = s.replace(re, word);
   return s;
 }
@@ -131,7 +139,6 @@ export function normalizeSentence(
 ) {
   // Expanding again is harmless for prose and needed for sources that skip splitSentences.
   let s = expandAbbreviations(foldToAscii(raw));
-  s = s.replace(/_/g, ''); // Gutenberg _emphasis_
   s = s.replace(/&/g, ' and ');
   s = s.replace(/(\d)\s*%/g, '$1 percent');
   s = spellNumbers(s);
@@ -158,6 +165,7 @@ export function normalizeSentence(
     .replace(/\s+/g, ' ')
     .trim();
   const text = toTranscript(speak);
+  if (text.split(' ').some((w) => LEFTOVER_ABBREVIATIONS.has(w))) return null;
   const n = text ? text.split(' ').length : 0;
   if (n < minWords || n > maxWords) return null;
   return { speak, text };

@@ -45,6 +45,10 @@ describe('corpus text normalization', () => {
     expect(normalizeSentence('The NASA team met on Monday.')).toBeNull(); // acronym
     expect(normalizeSentence('Lady C. was not at home today.')).toBeNull(); // initials
     expect(normalizeSentence('Two words')).toBeNull(); // too short
+    expect(normalizeSentence('He wrote to Messrs. Smith and Jones.')).toBeNull(); // leftover abbreviation
+    expect(normalizeSentence('The sound of _Mr._ Bertram is cold.')!.text).toBe(
+      'the sound of mister bertram is cold',
+    );
     expect(normalizeSentence(Array(26).fill('word').join(' '))).toBeNull(); // too long
   });
 
