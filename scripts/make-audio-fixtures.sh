@@ -25,13 +25,17 @@ sox -D -n -b 32 -e floating-point -t wavpcm -r 16000 -c 1 "$out/float32-16k-mono
 
 # Compressed formats, each from a 16-bit WAV source made by sox.
 sox -D -n -b 16 -r 16000 -c 1 "$tmp/tone16k.wav" synth 0.5 sine 440 vol 0.5
-flac --silent --force -8 -o "$out/tone-16k-mono.flac" "$tmp/tone16k.wav"
+# --no-padding: flac reserves 8 KiB of PADDING metadata by default, which would be most of the file.
+flac --silent --force --no-padding -8 -o "$out/tone-16k-mono.flac" "$tmp/tone16k.wav"
 
+# LAME writes its gapless Info/LAME tag (encoder delay, padding) only when the first frame is big
+# enough to hold it, so ≥ 64 kbps here; and at low bitrates it silently lowers the sample rate,
+# hence --resample to keep 44.1 kHz.
 sox -D -n -b 16 -r 22050 -c 1 "$tmp/tone22k.wav" synth 0.5 sine 440 vol 0.5
-lame --quiet -b 32 "$tmp/tone22k.wav" "$out/tone-22k-mono.mp3"
+lame --quiet -b 64 "$tmp/tone22k.wav" "$out/tone-22k-mono.mp3"
 
 sox -D -n -b 16 -r 44100 -c 2 "$tmp/tone44k-st.wav" synth 0.3 sine 440 sine 880 vol 0.5
-lame --quiet -b 64 "$tmp/tone44k-st.wav" "$out/tone-44k-stereo.mp3"
+lame --quiet --resample 44.1 -b 128 "$tmp/tone44k-st.wav" "$out/tone-44k-stereo.mp3"
 
 opusenc --quiet --serial 1 --bitrate 24 "$tmp/tone16k.wav" "$out/tone-16k-mono.opus"
 

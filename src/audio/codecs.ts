@@ -1,0 +1,257 @@
+import { AudioDecodeError, type AudioFormat } from './errors';
+import type { DecodedAudio } from './decode';
+import { ascii } from './sniff';
+import { demuxWebmAudio } from './webm';
+
+/*
+ * Compressed formats go to eshaz's wasm-audio-decoders (libFLAC, mpg123, libopus compiled to
+ * WASM with the binary inlined: no fetch, no DOM, the same code in Node and in a worker;
+ * https://github.com/eshaz/wasm-audio-decoders). They are imported lazily so a bundle that only
+ * ever sees WAV never loads them. Each wrapper adds what the libraries leave to the caller:
+ * truncation checks against the container's own totals, MP3 gapless trimming, typed errors.
+ */
+
+interface LibResult {
+  channelData: Float32Array[];
+  samplesDecoded: number;
+  sampleRate: number;
+  errors: { message: string }[];
+}
+
+function libErrors(format: AudioFormat, label: string, r: LibResult): void {
+  if (r.errors.length) {
+    const e = r.errors[0];
+    throw new AudioDecodeError('corrupt', `corrupt ${label}: ${e.message} (${r.errors.length} bad frame${r.errors.length > 1 ? 's' : ''})`, format);
+  }
+  if (r.samplesDecoded === 0) throw new AudioDecodeError('empty', `${label} decoded to no samples`, format);
+}
+
+function trimmed(r: LibResult, channels: number, start: number, length: number): Float32Array[] {
+  return r.channelData.slice(0, channels).map((c) => c.slice(start, Math.min(c.length, start + length)));
+}
+
+/** ID3v2 tags may precede MP3 and FLAC; returns where the codec data starts. */
+function skipId3(bytes: Uint8Array): number {
+  if (ascii(bytes, 0, 3) !== 'ID3' || bytes.length < 10) return 0;
+  const size = ((bytes[6] & 0x7f) << 21) | ((bytes[7] & 0x7f) << 14) | ((bytes[8] & 0x7f) << 7) | (bytes[9] & 0x7f);
+  return Math.min(bytes.length, 10 + size + (bytes[5] & 0x10 ? 10 : 0));
+}
+
+// ---------------------------------------------------------------------------------------- FLAC
+
+export async function decodeFlac(bytes: Uint8Array): Promise<DecodedAudio> {
+  const data = bytes.subarray(skipId3(bytes));
+  // STREAMINFO is the mandatory first metadata block (https://www.rfc-editor.org/rfc/rfc9639#section-8.2):
+  // it knows the total sample count, which lets us tell a cut-short file from a complete one.
+  if (data.length < 8 + 34) throw new AudioDecodeError('truncated', `truncated FLAC: file ends inside STREAMINFO (${data.length} bytes)`, 'flac');
+  if ((data[4] & 0x7f) !== 0) throw new AudioDecodeError('corrupt', 'corrupt FLAC: first metadata block is not STREAMINFO', 'flac');
+  const si = 8;
+  const channels = ((data[si + 12] >> 1) & 7) + 1;
+  const totalSamples = (data[si + 13] & 0x0f) * 2 ** 32 + ((data[si + 14] << 24) >>> 0) + (data[si + 15] << 16) + (data[si + 16] << 8) + data[si + 17];
+
+  const { FLACDecoder } = await import('@wasm-audio-decoders/flac');
+  const decoder = new FLACDecoder();
+  try {
+    await decoder.ready;
+    const r = await decoder.decodeFile(data);
+    // 0 means "unknown" in STREAMINFO (streamed encoders); then there is nothing to check against.
+    // Checked before library errors: a cut-off last frame is reported as truncation, not corruption.
+    if (totalSamples > 0 && r.samplesDecoded < totalSamples) {
+      throw new AudioDecodeError('truncated', `truncated FLAC: STREAMINFO says ${totalSamples} samples, file has ${r.samplesDecoded}`, 'flac');
+    }
+    libErrors('flac', 'FLAC', r);
+    return { sampleRate: r.sampleRate, channels: trimmed(r, channels, 0, r.samplesDecoded) };
+  } finally {
+    decoder.free();
+  }
+}
+
+// ----------------------------------------------------------------------------------------- MP3
+
+interface Mp3Info {
+  channels: number;
+  samplesPerFrame: number;
+  frames?: number; // audio frames, from a Xing/Info header
+  delay?: number; // encoder delay and padding, from a LAME/Lavc tag
+  padding?: number;
+}
+
+/** Reads the first frame header and, if present, the Xing/Info + LAME tag that LAME and ffmpeg write. */
+function readMp3Info(bytes: Uint8Array, at: number): Mp3Info {
+  // Frame header layout: http://www.mp3-tech.org/programmer/frame_header.html
+  if (at + 4 > bytes.length || bytes[at] !== 0xff || (bytes[at + 1] & 0xe0) !== 0xe0) {
+    throw new AudioDecodeError('corrupt', `corrupt MP3: no frame sync at byte ${at}`, 'mp3');
+  }
+  const version = (bytes[at + 1] >> 3) & 3; // 3 = MPEG-1, 2 = MPEG-2, 0 = MPEG-2.5
+  const layer = 4 - ((bytes[at + 1] >> 1) & 3); // 1, 2 or 3
+  const mono = (bytes[at + 3] >> 6) === 3;
+  const mpeg1 = version === 3;
+  const samplesPerFrame = layer === 1 ? 384 : layer === 2 || mpeg1 ? 1152 : 576;
+  const info: Mp3Info = { channels: mono ? 1 : 2, samplesPerFrame };
+  if (layer !== 3) return info;
+  // The Xing/Info tag sits where the first frame's main data would start, after the side info.
+  const sideInfo = mpeg1 ? (mono ? 17 : 32) : mono ? 9 : 17;
+  let p = at + 4 + sideInfo;
+  const tag = ascii(bytes, p, 4);
+  if (tag !== 'Xing' && tag !== 'Info') return info;
+  const flags = (bytes[p + 7] ?? 0) | ((bytes[p + 6] ?? 0) << 8);
+  p += 8;
+  if (flags & 1) {
+    info.frames = ((bytes[p] << 24) >>> 0) + (bytes[p + 1] << 16) + (bytes[p + 2] << 8) + bytes[p + 3];
+    p += 4;
+  }
+  if (flags & 2) p += 4;
+  if (flags & 4) p += 100;
+  if (flags & 8) p += 4;
+  // LAME tag (http://gabriel.mp3-tech.org/mp3infotag.html): 9-byte encoder string, then at +21
+  // 12 bits of encoder delay and 12 bits of end padding.
+  const enc = ascii(bytes, p, 4);
+  if ((enc === 'LAME' || enc === 'Lavc' || enc === 'Lavf') && p + 24 <= bytes.length) {
+    info.delay = (bytes[p + 21] << 4) | (bytes[p + 22] >> 4);
+    info.padding = ((bytes[p + 22] & 0x0f) << 8) | bytes[p + 23];
+  }
+  return info;
+}
+
+/** mpg123's synthesis filterbank delays output by 529 samples (the figure LAME's gapless math uses). */
+const MP3_DECODER_DELAY = 529;
+
+export async function decodeMp3(bytes: Uint8Array): Promise<DecodedAudio> {
+  const start = skipId3(bytes);
+  const info = readMp3Info(bytes, start);
+  const { MPEGDecoder } = await import('mpg123-decoder');
+  const decoder = new MPEGDecoder();
+  try {
+    await decoder.ready;
+    const r = decoder.decode(bytes.subarray(start));
+    libErrors('mp3', 'MP3', r);
+    // mpg123-decoder returns two channels even for mono files: keep what the stream really has.
+    let first = 0;
+    let length = r.samplesDecoded;
+    if (info.frames !== undefined) {
+      const all = info.frames * info.samplesPerFrame;
+      const gapless = info.delay !== undefined && info.padding !== undefined;
+      // mpg123 (gapless mode, the library default) already drops encoder delay and padding when
+      // it finds a LAME tag; trim ourselves only if it handed back every frame untrimmed, so
+      // neither a library change nor a tag it ignores makes us trim twice or not at all.
+      const expected = gapless ? all - info.delay! - info.padding! : all;
+      if (gapless && r.samplesDecoded === all) {
+        first = info.delay! + MP3_DECODER_DELAY;
+        length = expected;
+      } else if (r.samplesDecoded < expected) {
+        throw new AudioDecodeError('truncated', `truncated MP3: Xing header says ${info.frames} frames, file has ${Math.floor((r.samplesDecoded + (all - expected)) / info.samplesPerFrame)}`, 'mp3');
+      }
+    }
+    return { sampleRate: r.sampleRate, channels: trimmed(r, Math.min(info.channels, r.channelData.length), first, length) };
+  } finally {
+    decoder.free();
+  }
+}
+
+// ------------------------------------------------------------------------------------ Ogg/Opus
+
+/**
+ * Walks Ogg pages (RFC 3533 §6) to tell a complete stream from a cut one before decoding, and
+ * returns the stream's length in samples: last granule position minus the OpusHead pre-skip
+ * (RFC 7845 §4). ogg-opus-decoder trims the end to the granule without subtracting the pre-skip,
+ * which leaves pre-skip samples (312 from opusenc) of codec tail.
+ */
+function checkOggPages(bytes: Uint8Array): number {
+  let pos = 0;
+  let lastFlags = 0;
+  let lastGranule = 0;
+  const firstPacket = 27 + bytes[26];
+  const preSkip = bytes[firstPacket + 10] | (bytes[firstPacket + 11] << 8);
+  while (pos < bytes.length) {
+    if (ascii(bytes, pos, 4) !== 'OggS') throw new AudioDecodeError('corrupt', `corrupt Ogg: no page capture pattern at byte ${pos}`, 'ogg-opus');
+    if (pos + 27 > bytes.length) throw new AudioDecodeError('truncated', `truncated Ogg: file ends inside the page header at byte ${pos}`, 'ogg-opus');
+    const nSeg = bytes[pos + 26];
+    if (pos + 27 + nSeg > bytes.length) throw new AudioDecodeError('truncated', `truncated Ogg: file ends inside the segment table at byte ${pos}`, 'ogg-opus');
+    let body = 0;
+    for (let i = 0; i < nSeg; i++) body += bytes[pos + 27 + i];
+    const end = pos + 27 + nSeg + body;
+    if (end > bytes.length) {
+      throw new AudioDecodeError('truncated', `truncated Ogg: page at byte ${pos} says ${27 + nSeg + body} bytes, file has ${bytes.length - pos}`, 'ogg-opus');
+    }
+    lastFlags = bytes[pos + 5];
+    // 64-bit little-endian granule; -1 marks a page where no packet ends. 2^53 is ample.
+    const lo = (bytes[pos + 6] | (bytes[pos + 7] << 8) | (bytes[pos + 8] << 16) | (bytes[pos + 9] << 24)) >>> 0;
+    const hi = (bytes[pos + 10] | (bytes[pos + 11] << 8) | (bytes[pos + 12] << 16) | (bytes[pos + 13] << 24)) >>> 0;
+    if (hi !== 0xffffffff) lastGranule = hi * 2 ** 32 + lo;
+    pos = end;
+  }
+  if (!(lastFlags & 4)) throw new AudioDecodeError('truncated', 'truncated Ogg: the last page is not marked end-of-stream', 'ogg-opus');
+  return lastGranule - preSkip;
+}
+
+export async function decodeOggOpus(bytes: Uint8Array): Promise<DecodedAudio> {
+  const length = checkOggPages(bytes);
+  const { OggOpusDecoder } = await import('ogg-opus-decoder');
+  const decoder = new OggOpusDecoder();
+  try {
+    await decoder.ready;
+    // decodeFile applies the OpusHead pre-skip and trims the end to the final granule position.
+    const r = await decoder.decodeFile(bytes);
+    libErrors('ogg-opus', 'Ogg/Opus', r);
+    // Granules count 48 kHz samples whatever the output rate (RFC 7845 §4).
+    const wanted = Math.round((length * r.sampleRate) / 48000);
+    return { sampleRate: r.sampleRate, channels: trimmed(r, r.channelData.length, 0, Math.max(0, Math.min(r.samplesDecoded, wanted))) };
+  } finally {
+    decoder.free();
+  }
+}
+
+// ----------------------------------------------------------------------------------- WebM/Opus
+
+interface OpusHead {
+  channels: number;
+  preSkip: number;
+  streamCount: number;
+  coupledStreamCount: number;
+  mapping: number[];
+}
+
+/** OpusHead, the ID header of RFC 7845 §5.1, which Matroska stores as the track's CodecPrivate. */
+function readOpusHead(p: Uint8Array | undefined, fallbackChannels: number): OpusHead {
+  if (!p || p.length < 19 || ascii(p, 0, 8) !== 'OpusHead') {
+    // Without a header, assume the family-0 layout the track's Channels element implies.
+    const channels = Math.min(2, Math.max(1, fallbackChannels));
+    return { channels, preSkip: 0, streamCount: 1, coupledStreamCount: channels - 1, mapping: channels === 2 ? [0, 1] : [0] };
+  }
+  const channels = p[9];
+  const preSkip = p[10] | (p[11] << 8);
+  const family = p[18];
+  if (family === 0) {
+    return { channels, preSkip, streamCount: 1, coupledStreamCount: channels - 1, mapping: channels === 2 ? [0, 1] : [0] };
+  }
+  if (p.length < 21 + channels) throw new AudioDecodeError('corrupt', 'corrupt WebM: OpusHead channel mapping table is cut short', 'webm-opus');
+  return { channels, preSkip, streamCount: p[19], coupledStreamCount: p[20], mapping: Array.from(p.subarray(21, 21 + channels)) };
+}
+
+export async function decodeWebmOpus(bytes: Uint8Array): Promise<DecodedAudio> {
+  const track = demuxWebmAudio(bytes);
+  if (track.codecId !== 'A_OPUS') {
+    throw new AudioDecodeError('unsupported', `unsupported WebM audio codec ${track.codecId || '(none)'}; only Opus is decoded`, 'webm-opus');
+  }
+  if (track.frames.length === 0) throw new AudioDecodeError('empty', 'WebM audio track has no frames', 'webm-opus');
+  const head = readOpusHead(track.codecPrivate, track.channels);
+  const { OpusDecoder } = await import('opus-decoder');
+  const decoder = new OpusDecoder({
+    channels: head.channels,
+    preSkip: head.preSkip,
+    streamCount: head.streamCount,
+    coupledStreamCount: head.coupledStreamCount,
+    channelMappingTable: head.mapping,
+  });
+  try {
+    await decoder.ready;
+    const r = decoder.decodeFrames(track.frames);
+    libErrors('webm-opus', 'WebM/Opus', r);
+    // DiscardPadding on the last block (ffmpeg writes it; MediaRecorder does not) drops the
+    // encoder's padding at the end, as the end granule does in Ogg.
+    const discard = Math.round((track.endPaddingNs * r.sampleRate) / 1e9);
+    return { sampleRate: r.sampleRate, channels: trimmed(r, head.channels, 0, Math.max(0, r.samplesDecoded - discard)) };
+  } finally {
+    decoder.free();
+  }
+}
