@@ -15,7 +15,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { normalizeSentence } from './normalize.mjs';
 import { loadSentences } from './sources.mjs';
-import { chooseVoice, synthesize, voiceCount } from './voices.mjs';
+import { chooseVoice, closeEngines, synthesize, voiceCount } from './voices.mjs';
 
 const HERE = dirname(new URL(import.meta.url).pathname);
 const DEFAULTS = {
@@ -56,7 +56,7 @@ function parseArgs(argv) {
 }
 
 function checkTools() {
-  const missing = ['espeak-ng', 'flite', 'text2wave', 'sox', 'soxi', 'Rscript'].filter((t) => {
+  const missing = ['espeak-ng', 'flite', 'festival', 'sox', 'soxi', 'Rscript'].filter((t) => {
     try { execFileSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }); return false; } catch { return true; }
   });
   if (missing.length) {
@@ -160,7 +160,7 @@ function writeRealManifest(opts) {
     const m = JSON.parse(line);
     // These transcripts are short prompts ("we call it bear"), so only the character cleanup of
     // the normalizer applies, not the 3-25 word limit of the synthetic sentences.
-    const n = normalizeSentence(String(m.text), { minWords: 1, maxWords: Infinity, letterWords: true });
+    const n = normalizeSentence(String(m.text), { minWords: 1, maxWords: Infinity, spoken: true });
     const text = n ? n.text : '';
     if (!text) { dropped++; continue; }
     lines.push(JSON.stringify({
@@ -233,6 +233,7 @@ async function main() {
     }
   };
   await Promise.all(Array.from({ length: opts.jobs }, worker));
+  closeEngines();
   report();
   const c = writeManifests(opts.out);
   console.log(`manifests: ${c.train} train, ${c.dev} dev in ${opts.out}`);

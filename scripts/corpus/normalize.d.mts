@@ -8,6 +8,6 @@ export declare const MIN_WORDS: number;
 export declare const MAX_WORDS: number;
 export declare function normalizeSentence(
   raw: string,
-  opts?: { minWords?: number; maxWords?: number; letterWords?: boolean },
+  opts?: { minWords?: number; maxWords?: number; spoken?: boolean },
 ): { speak: string; text: string } | null;
 export declare function splitSentences(paragraph: string): string[];

@@ -131,11 +131,12 @@ export const MAX_WORDS = 25;
 /**
  * Clean one sentence. Returns {speak, text} or null when the sentence should not be used.
  * The word limits are for synthetic sentences; pass others for real transcripts, where
- * `letterWords: true` also keeps spelled letters ("t shirt", "u s a"): a person said them.
+ * `spoken: true` also keeps spelled letters ("t shirt", "u s a") and short words that look like
+ * abbreviations ("gen"): a person said exactly those.
  */
 export function normalizeSentence(
   raw,
-  { minWords = MIN_WORDS, maxWords = MAX_WORDS, letterWords = false } = {},
+  { minWords = MIN_WORDS, maxWords = MAX_WORDS, spoken = false } = {},
 ) {
   // Expanding again is harmless for prose and needed for sources that skip splitSentences.
   let s = expandAbbreviations(foldToAscii(raw));
@@ -151,7 +152,7 @@ export function normalizeSentence(
   if (/[^A-Za-z' ,.;:!?-]/.test(s)) return null;
   s = s.replace(/-/g, ' ');
   const words = s.match(/[A-Za-z']+/g) ?? [];
-  for (const w of letterWords ? [] : words) {
+  for (const w of spoken ? [] : words) {
     const letters = w.replace(/'/g, '');
     // Acronyms, Roman numerals and headings are spelled letter by letter by some engines only.
     if (letters.length >= 2 && letters === letters.toUpperCase()) return null;
@@ -165,7 +166,7 @@ export function normalizeSentence(
     .replace(/\s+/g, ' ')
     .trim();
   const text = toTranscript(speak);
-  if (text.split(' ').some((w) => LEFTOVER_ABBREVIATIONS.has(w))) return null;
+  if (!spoken && text.split(' ').some((w) => LEFTOVER_ABBREVIATIONS.has(w))) return null;
   const n = text ? text.split(' ').length : 0;
   if (n < minWords || n > maxWords) return null;
   return { speak, text };

@@ -53,7 +53,7 @@ describe('corpus text normalization', () => {
   });
 
   it('keeps spelled letters in real transcripts when asked', () => {
-    expect(normalizeSentence('john needs new t shirt', { letterWords: true })!.text).toBe(
+    expect(normalizeSentence('john needs new t shirt', { spoken: true })!.text).toBe(
       'john needs new t shirt',
     );
   });

@@ -10,6 +10,7 @@
 // commercial use, so they are deliberately not in the pool.
 
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { seededRandom } from './sources.mjs';
 
 // Accents whose espeak-ng voices are distinct enough to matter. en-gb-x-gbcwmd (West Midlands)
@@ -109,20 +110,105 @@ function run(cmd, args) {
   });
 }
 
-/** The engine command that writes `wav` from the text file `txt`. */
+/** The engine command that writes `wav` from the text file `txt` (espeak-ng and flite). */
 function engineCommand(v, txt, wav) {
   const name = v.voice.split(':')[1];
   if (v.engine === 'espeak') {
     return ['espeak-ng', ['-v', name, '-s', String(v.rate), '-p', String(v.pitch), '-w', wav, '-f', txt]];
   }
-  if (v.engine === 'flite') {
-    return ['flite', ['-voice', name, '--setf', `duration_stretch=${v.stretch}`, '-f', txt, '-o', wav]];
+  return ['flite', ['-voice', name, '--setf', `duration_stretch=${v.stretch}`, '-f', txt, '-o', wav]];
+}
+
+/**
+ * A long-lived `festival --pipe` per voice. Starting festival (text2wave) costs ~0.8 s of CPU
+ * to load its lexicon and voice, more than the synthesis itself, so we keep one process per
+ * voice and feed it Scheme commands on stdin. Each request ends with a marker line on stdout;
+ * requests are answered in order, so several may be in flight. If festival dies or stalls, the
+ * pending requests fail and the next request starts a fresh process.
+ */
+class FestivalPipe {
+  constructor(voice) {
+    this.voice = voice;
+    this.child = null;
+    this.pending = new Map();
+    this.seq = 0;
   }
-  return ['text2wave', [
-    '-eval', `(voice_${name})`,
-    '-eval', `(Parameter.set 'Duration_Stretch ${v.stretch})`,
-    '-o', wav, txt,
-  ]];
+
+  start() {
+    // stdbuf: festival's stdout is block-buffered on a pipe, which would hold back the markers.
+    const child = spawn('stdbuf', ['-oL', 'festival', '--pipe'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = child;
+    let buf = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      buf += d;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl).trim();
+        buf = buf.slice(nl + 1);
+        const m = /^EARSHOT-DONE (\d+)$/.exec(line);
+        const req = m && this.pending.get(Number(m[1]));
+        if (req) { this.pending.delete(Number(m[1])); clearTimeout(req.timer); req.resolve(); }
+      }
+    });
+    child.stderr.on('data', (d) => { err = (err + d).slice(-2000); });
+    const fail = (why) => {
+      if (this.child === child) this.child = null;
+      for (const req of this.pending.values()) {
+        clearTimeout(req.timer);
+        req.reject(new Error(`festival ${this.voice}: ${why} ${err.trim()}`));
+      }
+      this.pending.clear();
+    };
+    child.on('error', (e) => fail(e.message));
+    child.on('exit', (code) => fail(`exited ${code}`));
+    child.stdin.on('error', () => {}); // reported through 'exit'
+    child.stdin.write(`(voice_${this.voice})\n`);
+  }
+
+  synth(text, stretch, wav) {
+    if (/["\\]/.test(text + wav)) throw new Error('festival text must not contain quotes');
+    if (!this.child) this.start();
+    const id = ++this.seq;
+    return new Promise((resolve, reject) => {
+      // A stall would otherwise hang the whole run; 60 s is far beyond any sentence.
+      const timer = setTimeout(() => {
+        reject(new Error(`festival ${this.voice}: timed out`));
+        this.pending.delete(id);
+        this.child?.kill();
+      }, 60_000);
+      this.pending.set(id, { resolve, reject, timer });
+      this.child.stdin.write(
+        `(Parameter.set 'Duration_Stretch ${stretch})\n` +
+          `(utt.save.wave (utt.synth (Utterance Text "${text}")) "${wav}" 'riff)\n` +
+          `(format t "EARSHOT-DONE %d\\n" ${id})\n`,
+      );
+    });
+  }
+
+  close() {
+    this.child?.stdin.end();
+  }
+}
+
+const festivals = new Map();
+
+/** Let festival processes exit so node can too. */
+export function closeEngines() {
+  for (const f of festivals.values()) f.close();
+  festivals.clear();
+}
+
+async function runEngine(v, txt, wav) {
+  if (v.engine !== 'festival') {
+    const [cmd, args] = engineCommand(v, txt, wav);
+    await run(cmd, args);
+    return;
+  }
+  const name = v.voice.split(':')[1];
+  if (!festivals.has(name)) festivals.set(name, new FestivalPipe(name));
+  const text = readFileSync(txt, 'utf8').trim();
+  await festivals.get(name).synth(text, v.stretch, wav);
 }
 
 /**
@@ -130,8 +216,7 @@ function engineCommand(v, txt, wav) {
  * Intermediate wav goes next to the text file; the caller owns and cleans both.
  */
 export async function synthesize(v, txt, wav, flac) {
-  const [cmd, args] = engineCommand(v, txt, wav);
-  await run(cmd, args);
+  await runEngine(v, txt, wav);
   const effects = [];
   if (v.semitones) effects.push('pitch', String(Math.round(v.semitones * 100)));
   if (v.tempo !== 1) effects.push('tempo', '-s', String(v.tempo));
