@@ -23,6 +23,8 @@ export function dtypeFromCode(code: number): DType | undefined {
 const ATTR_CODES = { float: 1, int: 2, string: 3, tensor: 4, floats: 6, ints: 7, strings: 8 } as const satisfies Record<Attr['type'], number>;
 const UNSUPPORTED_ATTR = { 5: 'GRAPH', 9: 'TENSORS', 10: 'GRAPHS', 11: 'SPARSE_TENSOR', 12: 'SPARSE_TENSORS', 13: 'TYPE_PROTO', 14: 'TYPE_PROTOS' } as Record<number, string>;
 
+const ARRAYS = { float32: Float32Array, float64: Float64Array, int32: Int32Array, int64: BigInt64Array, bool: Uint8Array } as const;
+
 const enum Wire { Varint = 0, I64 = 1, Len = 2, I32 = 5 }
 
 // raw_data is little-endian; typed arrays use the host's order. Every browser and Node target is
@@ -36,54 +38,55 @@ const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
 class Writer {
   private chunks: Uint8Array[] = [];
-  private pending: number[] = [];
-  private flushed = 0;
+  private buf = new Uint8Array(64); // small writes land here; large byte runs become chunks
+  private pos = 0;
+  length = 0;
 
-  get length(): number {
-    return this.flushed + this.pending.length;
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const bigger = new Uint8Array(Math.max(2 * this.buf.length, this.pos + n));
+    bigger.set(this.buf.subarray(0, this.pos));
+    this.buf = bigger;
+  }
+
+  private byte(b: number): void {
+    this.room(1);
+    this.buf[this.pos++] = b;
+    this.length++;
   }
 
   private flush(): void {
-    if (this.pending.length === 0) return;
-    this.chunks.push(Uint8Array.from(this.pending));
-    this.flushed += this.pending.length;
-    this.pending = [];
+    if (this.pos === 0) return;
+    this.chunks.push(this.buf.subarray(0, this.pos));
+    this.buf = new Uint8Array(64);
+    this.pos = 0;
   }
 
-  private append(bytes: Uint8Array): void {
-    if (bytes.length < 64) {
-      for (const b of bytes) this.pending.push(b);
+  private chunk(bytes: Uint8Array): void {
+    this.length += bytes.length;
+    if (bytes.length < 1024) {
+      this.room(bytes.length);
+      this.buf.set(bytes, this.pos);
+      this.pos += bytes.length;
       return;
     }
     this.flush();
     this.chunks.push(bytes);
-    this.flushed += bytes.length;
   }
 
-  /** A varint holding a 64-bit two's-complement integer (int32 and int64 fields both use this). */
+  /** A varint of the 64-bit two's complement (int32 and int64 fields both use this). */
   varint(v: number): void {
     if (v >= 0 && v <= 0x7fffffff && Number.isInteger(v)) {
-      while (v > 0x7f) {
-        this.pending.push((v & 0x7f) | 0x80);
-        v >>>= 7;
-      }
-      this.pending.push(v);
-      return;
+      for (; v > 0x7f; v >>>= 7) this.byte((v & 0x7f) | 0x80);
+      return this.byte(v);
     }
-    this.bigVarint(BigInt(v)); // throws RangeError for non-integers
-  }
-
-  bigVarint(v: bigint): void {
-    let u = BigInt.asUintN(64, v);
-    while (u > 0x7fn) {
-      this.pending.push(Number(u & 0x7fn) | 0x80);
-      u >>= 7n;
-    }
-    this.pending.push(Number(u));
+    let u = BigInt.asUintN(64, BigInt(v)); // BigInt() throws for non-integers
+    for (; u > 0x7fn; u >>= 7n) this.byte(Number(u & 0x7fn) | 0x80);
+    this.byte(Number(u));
   }
 
   tag(field: number, wire: Wire): void {
-    this.varint((field << 3) | wire);
+    this.varint(field * 8 + wire);
   }
 
   int(field: number, v: number): void {
@@ -95,13 +98,13 @@ class Writer {
     this.tag(field, Wire.I32);
     const b = new Uint8Array(4);
     new DataView(b.buffer).setFloat32(0, v, true);
-    this.append(b);
+    this.chunk(b);
   }
 
   bytes(field: number, b: Uint8Array): void {
     this.tag(field, Wire.Len);
     this.varint(b.length);
-    this.append(b);
+    this.chunk(b);
   }
 
   string(field: number, s: string): void {
@@ -112,12 +115,13 @@ class Writer {
   message(field: number, body: (w: Writer) => void): void {
     const sub = new Writer();
     body(sub);
-    sub.flush();
     this.tag(field, Wire.Len);
     this.varint(sub.length);
+    sub.flush();
+    if (sub.chunks.length === 1) return this.chunk(sub.chunks[0]);
     this.flush();
-    this.chunks.push(...sub.chunks);
-    this.flushed += sub.length;
+    for (const c of sub.chunks) this.chunks.push(c); // no spread: a big graph has many chunks
+    this.length += sub.length;
   }
 
   packedInts(field: number, vs: readonly number[]): void {
@@ -133,7 +137,7 @@ class Writer {
 
   finish(): Uint8Array {
     this.flush();
-    const out = new Uint8Array(this.flushed);
+    const out = new Uint8Array(this.length);
     let at = 0;
     for (const c of this.chunks) {
       out.set(c, at);
@@ -204,8 +208,8 @@ function writeTensor(w: Writer, t: TensorConst): void {
   w.packedInts(1, t.dims);
   w.int(2, DTYPE_CODES[t.dtype]);
   if (t.name) w.string(8, t.name);
-  // Copy the view: the chunk must not alias a caller's buffer that may change before finish().
-  w.bytes(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength).slice());
+  // No copy here: encodeModel is synchronous, so the caller's buffer cannot change before finish().
+  w.bytes(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
 }
 
 function writeValueInfo(w: Writer, v: ValueInfo): void {
@@ -230,47 +234,48 @@ function writeValueInfo(w: Writer, v: ValueInfo): void {
 // Reader
 
 class Reader {
-  constructor(private readonly buf: Uint8Array, public pos = 0, private readonly end = buf.length) {}
+  private readonly view: DataView;
+  private pos = 0;
+
+  constructor(private readonly buf: Uint8Array) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
 
   more(): boolean {
-    return this.pos < this.end;
+    return this.pos < this.buf.length;
   }
 
-  private byte(): number {
-    if (this.pos >= this.end) throw new Error('onnx-proto: truncated message');
-    return this.buf[this.pos++];
+  /** Advances past n bytes and returns where they start. */
+  private take(n: number): number {
+    const at = this.pos;
+    if (n < 0 || at + n > this.buf.length) throw new Error('onnx-proto: truncated message');
+    this.pos += n;
+    return at;
   }
 
-  /** Reads a varint as two 32-bit halves of a 64-bit value. */
-  private halves(): [lo: number, hi: number] {
-    let lo = 0;
-    let hi = 0;
-    for (let shift = 0; shift < 28; shift += 7) {
-      const b = this.byte();
-      lo |= (b & 0x7f) << shift;
-      if (b < 0x80) return [lo >>> 0, 0];
-    }
-    const b = this.byte(); // bits 28..34 straddle the halves
-    lo |= (b & 0x0f) << 28;
-    hi = (b & 0x7f) >> 4;
-    if (b < 0x80) return [lo >>> 0, hi];
-    for (let shift = 3; shift < 64; shift += 7) {
-      const c = this.byte();
-      hi |= (c & 0x7f) << shift;
-      if (c < 0x80) return [lo >>> 0, hi >>> 0];
+  /** A varint as a signed 64-bit integer. */
+  bigint(): bigint {
+    let v = 0n;
+    for (let shift = 0n; shift < 70n; shift += 7n) {
+      const b = this.buf[this.take(1)];
+      v |= BigInt(b & 0x7f) << shift;
+      if (b < 0x80) return BigInt.asIntN(64, v);
     }
     throw new Error('onnx-proto: malformed varint');
   }
 
-  /** A signed 64-bit varint as a number (exact up to 2^53). */
+  /** A varint as a number (exact up to 2^53); tags, lengths and dims take the fast path. */
   int(): number {
-    const [lo, hi] = this.halves();
-    return (hi | 0) * 2 ** 32 + lo;
-  }
-
-  bigint(): bigint {
-    const [lo, hi] = this.halves();
-    return BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo));
+    let v = 0;
+    for (let shift = 0, at = this.pos; shift < 28 && at < this.buf.length; shift += 7) {
+      const b = this.buf[at++];
+      v |= (b & 0x7f) << shift;
+      if (b < 0x80) {
+        this.pos = at;
+        return v;
+      }
+    }
+    return Number(this.bigint());
   }
 
   tag(): [field: number, wire: number] {
@@ -278,27 +283,18 @@ class Reader {
     return [Math.floor(t / 8), t & 7];
   }
 
-  private fixed(n: number): DataView {
-    if (this.pos + n > this.end) throw new Error('onnx-proto: truncated message');
-    const v = new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, n);
-    this.pos += n;
-    return v;
-  }
-
   float(): number {
-    return this.fixed(4).getFloat32(0, true);
+    return this.view.getFloat32(this.take(4), true);
   }
 
   double(): number {
-    return this.fixed(8).getFloat64(0, true);
+    return this.view.getFloat64(this.take(8), true);
   }
 
   bytes(): Uint8Array {
     const n = this.int();
-    if (n < 0 || this.pos + n > this.end) throw new Error('onnx-proto: truncated message');
-    const b = this.buf.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return b;
+    const at = this.take(n);
+    return this.buf.subarray(at, at + n);
   }
 
   string(): string {
@@ -306,24 +302,21 @@ class Reader {
   }
 
   sub(): Reader {
-    const b = this.bytes();
-    return new Reader(b);
+    return new Reader(this.bytes());
   }
 
   /** Reads one element of a repeated scalar field, or a whole packed run of them. */
-  repeated(wire: number, one: () => void): void {
-    if (wire !== Wire.Len) return one();
-    const n = this.int();
-    const stop = this.pos + n;
-    if (n < 0 || stop > this.end) throw new Error('onnx-proto: truncated message');
-    while (this.pos < stop) one();
+  repeated(wire: number, one: (r: Reader) => void): void {
+    if (wire !== Wire.Len) return one(this);
+    const run = this.sub();
+    while (run.more()) one(run);
   }
 
   skip(wire: number): void {
-    if (wire === Wire.Varint) this.int();
-    else if (wire === Wire.I64) this.fixed(8);
+    if (wire === Wire.Varint) this.bigint();
+    else if (wire === Wire.I64) this.take(8);
     else if (wire === Wire.Len) this.bytes();
-    else if (wire === Wire.I32) this.fixed(4);
+    else if (wire === Wire.I32) this.take(4);
     else throw new Error(`onnx-proto: unsupported wire type ${wire}`); // groups are long deprecated
   }
 }
@@ -433,21 +426,17 @@ function readAttr(r: Reader, nodeName: () => string): [string, Attr] {
   const floats: number[] = [];
   const ints: number[] = [];
   const strings: string[] = [];
-  let unsupported = '';
   fields(r, (fld, wire) => {
     if (fld === 1) name = r.string();
     else if (fld === 2) f = r.float();
     else if (fld === 3) i = r.int();
     else if (fld === 4) s = r.bytes();
     else if (fld === 5) t = readTensor(r.sub());
-    else if (fld === 7) r.repeated(wire, () => floats.push(r.float()));
-    else if (fld === 8) r.repeated(wire, () => ints.push(r.int()));
+    else if (fld === 7) r.repeated(wire, (x) => floats.push(x.float()));
+    else if (fld === 8) r.repeated(wire, (x) => ints.push(x.int()));
     else if (fld === 9) strings.push(r.string());
     else if (fld === 20) code = r.int();
-    else {
-      if ([6, 10, 11, 14, 15, 22, 23].includes(fld)) unsupported = `field ${fld}`;
-      return false;
-    }
+    else return false; // graphs, sparse tensors, type protos: nothing the IR can hold
   });
   if (code === 0) {
     // IR v1 had no type field; infer it from whichever value field is present.
@@ -466,7 +455,7 @@ function readAttr(r: Reader, nodeName: () => string): [string, Attr] {
     case 7: return [name, { type: 'ints', value: ints }];
     case 8: return [name, { type: 'strings', value: strings }];
   }
-  throw new Error(`${where} has no usable value (type ${code}${unsupported ? `, ${unsupported}` : ''})`);
+  throw new Error(`${where} has no value the IR can hold (type ${code})`);
 }
 
 function readTensor(r: Reader): TensorConst {
@@ -475,51 +464,32 @@ function readTensor(r: Reader): TensorConst {
   let name = '';
   let raw: Uint8Array | undefined;
   let external = false;
-  const floats: number[] = [];
-  const int32s: number[] = [];
-  const int64s: bigint[] = [];
-  const doubles: number[] = [];
+  // Without raw_data each dtype has its own field; bool lives in int32_data, one element per value.
+  const typed: (number | bigint)[] = [];
   fields(r, (f, wire) => {
-    if (f === 1) r.repeated(wire, () => dims.push(r.int()));
+    if (f === 1) r.repeated(wire, (x) => dims.push(x.int()));
     else if (f === 2) code = r.int();
-    else if (f === 4) r.repeated(wire, () => floats.push(r.float()));
-    else if (f === 5) r.repeated(wire, () => int32s.push(r.int()));
-    else if (f === 7) r.repeated(wire, () => int64s.push(r.bigint()));
+    else if (f === 4) r.repeated(wire, (x) => typed.push(x.float())); // float_data
+    else if (f === 5) r.repeated(wire, (x) => typed.push(x.int())); // int32_data
+    else if (f === 7) r.repeated(wire, (x) => typed.push(x.bigint())); // int64_data
+    else if (f === 10) r.repeated(wire, (x) => typed.push(x.double())); // double_data
     else if (f === 8) name = r.string();
     else if (f === 9) raw = r.bytes();
-    else if (f === 10) r.repeated(wire, () => doubles.push(r.double()));
     else if (f === 14) external = r.int() === 1; // DataLocation.EXTERNAL
     else return false;
   });
   const dtype = dtypeFromCode(code);
   if (!dtype) throw new Error(`onnx-proto: tensor '${name}' has data type ${code}, which the IR does not support`);
   if (external) throw new Error(`onnx-proto: tensor '${name}' keeps its data in an external file; embed the weights in the model`);
-  return { name, dtype, dims, data: raw ? fromLittleEndian(dtype, raw, name) : fromTyped(dtype, floats, int32s, int64s, doubles) };
-}
-
-function fromLittleEndian(dtype: DType, raw: Uint8Array, name: string): TensorData {
-  if (!LITTLE_ENDIAN) throw new Error('onnx-proto: big-endian hosts are not supported');
-  const size = { float32: 4, float64: 8, int32: 4, int64: 8, bool: 1 }[dtype];
-  if (raw.length % size !== 0) throw new Error(`onnx-proto: tensor '${name}' raw_data is ${raw.length} bytes, not a multiple of ${size}`);
-  const buf = raw.slice().buffer; // copy: aligned, and independent of the input bytes
-  switch (dtype) {
-    case 'float32': return new Float32Array(buf);
-    case 'float64': return new Float64Array(buf);
-    case 'int32': return new Int32Array(buf);
-    case 'int64': return new BigInt64Array(buf);
-    case 'bool': return new Uint8Array(buf);
-  }
-}
-
-// Without raw_data each dtype has its own field: bool lives in int32_data, one element per value.
-function fromTyped(dtype: DType, floats: number[], int32s: number[], int64s: bigint[], doubles: number[]): TensorData {
-  switch (dtype) {
-    case 'float32': return Float32Array.from(floats);
-    case 'float64': return Float64Array.from(doubles);
-    case 'int32': return Int32Array.from(int32s);
-    case 'int64': return BigInt64Array.from(int64s);
-    case 'bool': return Uint8Array.from(int32s, (v) => (v ? 1 : 0));
-  }
+  const Array_ = ARRAYS[dtype];
+  let data: TensorData;
+  if (raw) {
+    if (!LITTLE_ENDIAN) throw new Error('onnx-proto: big-endian hosts are not supported');
+    if (raw.length % Array_.BYTES_PER_ELEMENT !== 0) throw new Error(`onnx-proto: tensor '${name}' raw_data does not hold whole ${dtype} elements`);
+    data = new Array_(raw.slice().buffer); // copy: aligned, and independent of the input bytes
+  } else if (dtype === 'int64') data = BigInt64Array.from(typed, BigInt);
+  else data = new (Array_ as new (values: number[]) => TensorData)(typed.map((v) => (dtype === 'bool' ? (v ? 1 : 0) : Number(v))));
+  return { name, dtype, dims, data };
 }
 
 function readValueInfo(r: Reader): ValueInfo | { name: string; problem: string } {
@@ -601,15 +571,11 @@ const ATTR_TYPES: Record<string, Attr['type']> = {
   auto_pad: 'string', approximate: 'string', mode: 'string',
 };
 
-const ARRAY_FOR: Record<DType, new (n: number) => TensorData> = {
-  float32: Float32Array, float64: Float64Array, int32: Int32Array, int64: BigInt64Array, bool: Uint8Array,
-};
-
 function tensorProblems(t: TensorConst, what: string): string[] {
   const out: string[] = [];
   if (!t.dims.every((d) => Number.isSafeInteger(d) && d >= 0)) out.push(`${what}: dims [${t.dims}] are not non-negative integers`);
   else if (numel(t.dims) !== t.data.length) out.push(`${what}: dims [${t.dims}] hold ${numel(t.dims)} elements but data has ${t.data.length}`);
-  if (!(t.data instanceof ARRAY_FOR[t.dtype])) out.push(`${what}: ${t.dtype} data stored in a ${t.data.constructor.name}`);
+  if (!(t.data instanceof ARRAYS[t.dtype])) out.push(`${what}: ${t.dtype} data stored in a ${t.data.constructor.name}`);
   return out;
 }
 

@@ -20,11 +20,8 @@ function random(): number {
 const f32 = (dims: number[], values: number[]): Tensor64 => ({ dtype: 'float32', dims, data: Float64Array.from(values, Math.fround) });
 const rand = (dims: number[], lo = -2, hi = 2): Tensor64 => f32(dims, Array.from({ length: dims.reduce((p, q) => p * q, 1) }, () => lo + (hi - lo) * random()));
 /** Magnitude in [lo, hi] with a random sign: keeps divisors away from zero. */
-const awayFromZero = (dims: number[], lo = 0.5, hi = 2): Tensor64 => {
-  const t = rand(dims, lo, hi);
-  t.data = t.data.map((v) => (random() < 0.5 ? -v : v));
-  return t;
-};
+const awayFromZero = (dims: number[], lo = 0.5, hi = 2): Tensor64 =>
+  f32(dims, Array.from(rand(dims, lo, hi).data as Float64Array, (v) => (random() < 0.5 ? -v : v)));
 const smallInts = (dims: number[], n = 3): Tensor64 => f32(dims, Array.from({ length: dims.reduce((p, q) => p * q, 1) }, () => Math.floor(random() * n)));
 const i64 = (values: number[], dims = [values.length]): Tensor64 => ({ dtype: 'int64', dims, data: BigInt64Array.from(values, BigInt) });
 const i32 = (values: number[], dims = [values.length]): Tensor64 => ({ dtype: 'int32', dims, data: Int32Array.from(values) });
