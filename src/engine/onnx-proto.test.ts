@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import type { Graph, Model, Node, TensorConst } from './ir';
@@ -239,5 +241,80 @@ describe('onnxruntime-node loads what we encode', () => {
     expect(Array.from(out.b.data as Uint8Array)).toEqual([1, 0, 1]);
     expect(out.d.data).toEqual(Float64Array.from([Math.PI]));
     await session.release();
+  });
+});
+
+// An independent protobuf implementation to check field numbers and wire types against: the
+// protobufjs code generated from onnx.proto that onnxruntime-web ships for its legacy backend.
+const pbjsSchema = fileURLToPath(new URL('../../node_modules/onnxruntime-web/lib/onnxjs/ort-schema/protobuf/onnx.js', import.meta.url));
+const { onnx: pb } = createRequire(import.meta.url)(pbjsSchema) as { onnx: any };
+
+describe('agrees with protobufjs (onnx.proto as generated code)', () => {
+  it('protobufjs reads what we write', () => {
+    const m = pb.ModelProto.toObject(pb.ModelProto.decode(encodeModel(kitchenSink())), { longs: String, bytes: Array, defaults: false });
+    expect(m.irVersion).toBe(String(IR_VERSION));
+    expect(m.opsetImport).toEqual([{ version: String(DEFAULT_OPSET) }, { domain: 'com.example', version: '1' }]);
+    expect(m.metadataProps).toEqual([{ key: 'purpose', value: 'test' }, { key: 'ünïcode', value: 'yes' }]);
+    const g = m.graph;
+    expect(g.input[0].type.tensorType).toEqual({ elemType: 1, shape: { dim: [{ dimParam: 'batch' }, { dimValue: '3' }, { dimParam: 'time' }] } });
+    expect(g.output[0].type.tensorType.shape.dim[1]).toEqual({});
+    const attrs = Object.fromEntries(g.node[0].attribute.map((a: { name: string }) => [a.name, a]));
+    expect(attrs.i).toMatchObject({ type: 2, i: '-3' });
+    expect(attrs.big).toMatchObject({ type: 2, i: String(2 ** 40) });
+    expect(attrs.f).toMatchObject({ type: 1, f: 0.5 });
+    expect(attrs.s).toMatchObject({ type: 3, s: [...new TextEncoder().encode('tanh ✓')] });
+    expect(attrs.is).toMatchObject({ type: 7, ints: ['0', '-1', '300', String(-(2 ** 50))] });
+    expect(attrs.fs).toMatchObject({ type: 6, floats: [1.5, -2.25, 0] });
+    expect(attrs.ss.type).toBe(8);
+    expect(attrs.t).toMatchObject({ type: 4, t: { dims: ['2'], dataType: 1, name: 'const' } });
+    expect(g.node[0].input).toEqual(['x', '', 'w']);
+    expect(g.node[0].domain).toBe('com.example');
+    const i64 = g.initializer.find((t: { name: string }) => t.name === 'i64');
+    expect(i64).toMatchObject({ dims: ['3'], dataType: 7 });
+    expect(new BigInt64Array(Uint8Array.from(i64.rawData).buffer)).toEqual(BigInt64Array.from([-1n, 2n ** 62n, -(2n ** 63n)]));
+  });
+
+  it('we read what protobufjs writes (typed *_data fields, unpacked proto2 repeats)', () => {
+    const bytes = pb.ModelProto.encode({
+      irVersion: 7,
+      opsetImport: [{ domain: '', version: 13 }],
+      producerName: 'pbjs',
+      docString: 'skipped',
+      graph: {
+        name: 'g',
+        node: [{ input: ['x', 'w'], output: ['y'], opType: 'Gemm', name: 'fc', docString: 'skipped', attribute: [
+          { name: 'alpha', type: 1, f: 0.25 },
+          { name: 'transB', type: 2, i: 1 },
+          { name: 'pads', type: 7, ints: [1, -2] },
+          { name: 'mode', type: 3, s: new TextEncoder().encode('reflect') },
+        ] }],
+        initializer: [
+          { name: 'w', dims: [2, 2], dataType: 1, floatData: [1, 2, 3, 4] },
+          { name: 'l', dims: [2], dataType: 7, int64Data: [-5, 6] },
+          { name: 'd', dims: [1], dataType: 11, doubleData: [Math.PI] },
+          { name: 'b', dims: [2], dataType: 9, int32Data: [1, 0] },
+        ],
+        input: [{ name: 'x', type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'n' }, { dimValue: 2 }] } } } }],
+        output: [{ name: 'y', type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'n' }, { dimValue: 2 }] } } } }],
+        valueInfo: [{ name: 'seq', type: { sequenceType: { elemType: { tensorType: { elemType: 1 } } } } }],
+      },
+    }).finish();
+    const m = decodeModel(bytes);
+    expect(m).toMatchObject({ irVersion: 7, opsets: [{ domain: '', version: 13 }], producerName: 'pbjs' });
+    expect(m.graph.nodes[0]).toEqual({
+      opType: 'Gemm', domain: '', name: 'fc', inputs: ['x', 'w'], outputs: ['y'],
+      attrs: {
+        alpha: { type: 'float', value: 0.25 }, transB: { type: 'int', value: 1 },
+        pads: { type: 'ints', value: [1, -2] }, mode: { type: 'string', value: 'reflect' },
+      },
+    });
+    expect(m.graph.initializers).toEqual([
+      f32('w', [2, 2], [1, 2, 3, 4]),
+      { name: 'l', dtype: 'int64', dims: [2], data: BigInt64Array.from([-5n, 6n]) },
+      { name: 'd', dtype: 'float64', dims: [1], data: Float64Array.from([Math.PI]) },
+      { name: 'b', dtype: 'bool', dims: [2], data: Uint8Array.from([1, 0]) },
+    ]);
+    expect(m.graph.inputs).toEqual([{ name: 'x', dtype: 'float32', shape: ['n', 2] }]);
+    expect(m.graph.valueInfo).toEqual([]); // a sequence type is a shape hint the IR cannot hold
   });
 });

@@ -25,7 +25,8 @@ const UNSUPPORTED_ATTR = { 5: 'GRAPH', 9: 'TENSORS', 10: 'GRAPHS', 11: 'SPARSE_T
 
 const ARRAYS = { float32: Float32Array, float64: Float64Array, int32: Int32Array, int64: BigInt64Array, bool: Uint8Array } as const;
 
-const enum Wire { Varint = 0, I64 = 1, Len = 2, I32 = 5 }
+// Wire types: https://protobuf.dev/programming-guides/encoding/#structure
+const Wire = { Varint: 0, I64: 1, Len: 2, I32: 5 } as const;
 
 // raw_data is little-endian; typed arrays use the host's order. Every browser and Node target is
 // little-endian, so we view bytes directly rather than swapping.
@@ -85,7 +86,7 @@ class Writer {
     this.byte(Number(u));
   }
 
-  tag(field: number, wire: Wire): void {
+  tag(field: number, wire: number): void {
     this.varint(field * 8 + wire);
   }
 
