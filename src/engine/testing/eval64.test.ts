@@ -71,6 +71,7 @@ const CASES = {
     { label: 'min and max', inputs: [rand([6]), f32([], [-0.5]), f32([], [0.75])] },
     { label: 'max only', inputs: [rand([6]), null, f32([], [0.25])] },
     { label: 'no bounds', inputs: [rand([3])] },
+    { label: 'min > max gives max', inputs: [rand([4]), f32([], [1]), f32([], [-1])] },
   ],
   Erf: [{ inputs: [rand([12], -4, 4)] }],
   Tanh: [{ inputs: [rand([6], -4, 4)] }],
@@ -88,7 +89,10 @@ const CASES = {
   Less: [{ inputs: [rand([2, 3]), rand([2, 1])] }],
   Not: [{ inputs: [randBool([5])] }],
   And: [{ inputs: [randBool([2, 3]), randBool([3])] }],
-  Where: [{ inputs: [randBool([2, 3]), rand([3]), rand([2, 1])] }],
+  Where: [
+    { inputs: [randBool([2, 3]), rand([3]), rand([2, 1])] },
+    { label: 'int32', inputs: [randBool([3]), i32([1, 2, 3]), i32([-1])] },
+  ],
   Cast: [
     { label: 'float to int32 truncates', inputs: [f32([6], [-2.7, -0.5, 0, 0.5, 2.7, 100])], attrs: { to: int(6) } },
     { label: 'float to bool', inputs: [f32([4], [0, -0.0001, 3, 0])], attrs: { to: int(9) } },
@@ -147,6 +151,7 @@ const CASES = {
   LayerNormalization: [
     { label: 'axis -1, scale and bias', inputs: [rand([2, 3, 8]), rand([8]), rand([8])] },
     { label: 'axis 1, scale only, epsilon', inputs: [rand([2, 3, 4]), rand([3, 4])], attrs: { axis: int(1), epsilon: float(1e-3) } },
+    { label: 'Mean and InvStdDev outputs', inputs: [rand([3, 5]), rand([5]), rand([5])], outputs: 3 },
   ],
   Transpose: [
     { label: 'default reverses', inputs: [rand([2, 3, 4])] },
@@ -155,6 +160,7 @@ const CASES = {
   Reshape: [
     { label: '0 and -1', inputs: [rand([2, 3, 4]), i64([0, -1, 2])] },
     { label: 'flatten', inputs: [rand([2, 3]), i64([-1])] },
+    { label: 'allowzero keeps a literal 0', inputs: [rand([0, 3]), i64([3, 0])], attrs: { allowzero: int(1) } },
   ],
   Unsqueeze: [{ inputs: [rand([3, 4]), i64([0, -1])] }],
   Squeeze: [
@@ -164,6 +170,7 @@ const CASES = {
   Concat: [
     { label: 'axis 1', inputs: [rand([2, 1, 3]), rand([2, 4, 3]), rand([2, 2, 3])], attrs: { axis: int(1) } },
     { label: 'axis -1', inputs: [rand([2, 2]), rand([2, 3])], attrs: { axis: int(-1) } },
+    { label: 'with an empty input', inputs: [rand([0, 3]), rand([2, 3])], attrs: { axis: int(0) } },
   ],
   Split: [
     { label: 'split input', inputs: [rand([2, 4]), i64([1, 3])], attrs: { axis: int(1) }, outputs: 2 },
@@ -182,6 +189,7 @@ const CASES = {
     { label: 'axes input', inputs: [rand([2, 3, 4]), i64([2, 1]), null, i64([-1])] },
     { label: 'edge', inputs: [rand([2, 3]), i64([1, 2, 1, 2])], attrs: { mode: str('edge') } },
     { label: 'reflect', inputs: [rand([2, 4]), i64([1, 2, 1, 3])], attrs: { mode: str('reflect') } },
+    { label: 'wrap', inputs: [rand([2, 3]), i64([0, 2, 1, 4])], attrs: { mode: str('wrap') } },
   ],
   Expand: [
     { label: 'to higher rank', inputs: [rand([3, 1]), i64([2, 3, 4])] },
