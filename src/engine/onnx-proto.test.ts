@@ -274,6 +274,15 @@ describe('agrees with protobufjs (onnx.proto as generated code)', () => {
     expect(new BigInt64Array(Uint8Array.from(i64.rawData).buffer)).toEqual(BigInt64Array.from([-1n, 2n ** 62n, -(2n ** 63n)]));
   });
 
+  it('keeps INT64_MAX and INT64_MIN attributes (read as ±2^63 doubles) intact', () => {
+    const model = kitchenSink();
+    model.graph.nodes[1].attrs.ends = { type: 'ints', value: [2 ** 63, -(2 ** 63), 2 ** 63 - 1] };
+    const bytes = encodeModel(model);
+    const node = pb.ModelProto.toObject(pb.ModelProto.decode(bytes), { longs: String }).graph.node[1];
+    expect(node.attribute[0].ints).toEqual(['9223372036854775807', '-9223372036854775808', '9223372036854775807']);
+    expect(encodeModel(decodeModel(bytes))).toEqual(bytes);
+  });
+
   it('we read what protobufjs writes (typed *_data fields, unpacked proto2 repeats)', () => {
     const bytes = pb.ModelProto.encode({
       irVersion: 7,

@@ -81,7 +81,9 @@ class Writer {
       for (; v > 0x7f; v >>>= 7) this.byte((v & 0x7f) | 0x80);
       return this.byte(v);
     }
-    let u = BigInt.asUintN(64, BigInt(v)); // BigInt() throws for non-integers
+    // INT64_MAX/MIN read back as the doubles ±2^63; map them home instead of wrapping the sign.
+    const big = v >= 2 ** 63 ? 2n ** 63n - 1n : BigInt(v); // BigInt() throws for non-integers
+    let u = BigInt.asUintN(64, big < -(2n ** 63n) ? -(2n ** 63n) : big);
     for (; u > 0x7fn; u >>= 7n) this.byte(Number(u & 0x7fn) | 0x80);
     this.byte(Number(u));
   }

@@ -79,7 +79,8 @@ function fromVal(v: Val): Tensor64 {
     case 'float32':
     case 'float64': return { dtype: v.dtype, dims, data: Float64Array.from(v.data) };
     case 'int32': return { dtype: v.dtype, dims, data: Int32Array.from(v.data) };
-    case 'int64': return { dtype: v.dtype, dims, data: BigInt64Array.from(v.data, (x) => BigInt(x)) };
+    // ±2^63 stand for INT64_MAX/MIN (e.g. Slice ends), which doubles cannot hold exactly.
+    case 'int64': return { dtype: v.dtype, dims, data: BigInt64Array.from(v.data, (x) => (x >= 2 ** 63 ? 2n ** 63n - 1n : BigInt(x))) };
     case 'bool': return { dtype: v.dtype, dims, data: Uint8Array.from(v.data) };
   }
 }
@@ -185,7 +186,7 @@ function fit(dtype: DType, v: number): number {
   switch (dtype) {
     case 'float32':
     case 'float64': return v;
-    case 'int32': return v | 0; // truncates and wraps like int32 arithmetic
+    case 'int32': return v | 0; // truncates and wraps like int32 arithmetic (exact while |v| < 2^53)
     case 'int64': return Math.trunc(v);
     case 'bool': return v !== 0 ? 1 : 0;
   }
