@@ -56,7 +56,7 @@ function parseArgs(argv) {
 }
 
 function checkTools() {
-  const missing = ['espeak-ng', 'flite', 'festival', 'sox', 'soxi', 'Rscript'].filter((t) => {
+  const missing = ['espeak-ng', 'flite', 'festival', 'sox', 'stdbuf', 'Rscript'].filter((t) => {
     try { execFileSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }); return false; } catch { return true; }
   });
   if (missing.length) {
