@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { ctcLoss } from './ctc';
+import { beamSearch, greedyDecode } from './decode';
+import { DEFAULT_VOCAB, encodeText } from './vocab';
+
+const V = DEFAULT_VOCAB.tokens.length;
+const id = (ch: string) => DEFAULT_VOCAB.ids.get(ch === '_' ? '<blk>' : ch) as number;
+
+/**
+ * Log-probabilities [T, V] from one {token: probability} map per frame ('_' is blank); the mass
+ * not given is spread evenly over the other tokens.
+ */
+function frames(...rows: Array<Record<string, number>>): Float64Array {
+  const out = new Float64Array(rows.length * V);
+  rows.forEach((row, t) => {
+    const given = Object.values(row).reduce((a, b) => a + b, 0);
+    const rest = (1 - given) / (V - Object.keys(row).length);
+    for (let v = 0; v < V; v++) out[t * V + v] = Math.log(rest);
+    for (const [ch, p] of Object.entries(row)) out[t * V + id(ch)] = Math.log(p);
+  });
+  return out;
+}
+
+describe('greedyDecode', () => {
+  it('takes the argmax per frame, merges repeats and drops blanks', () => {
+    // Path: h h _ e l _ l l o _  →  "hello"
+    const scores = frames(
+      { h: 0.9 }, { h: 0.8 }, { _: 0.9 }, { e: 0.7 }, { l: 0.9 }, { _: 0.6 }, { l: 0.9 }, { l: 0.9 }, { o: 0.8 }, { _: 0.9 },
+    );
+    const r = greedyDecode(scores, DEFAULT_VOCAB, 'logProbs');
+    expect(r.text).toBe('hello');
+    expect(r.ids).toEqual(Array.from(encodeText(DEFAULT_VOCAB, 'hello')));
+    expect(r.frames).toEqual([0, 3, 4, 6, 8]);
+    expect(r.logProb).toBeCloseTo(Math.log(0.9 * 0.8 * 0.9 * 0.7 * 0.9 * 0.6 * 0.9 * 0.9 * 0.8 * 0.9), 12);
+  });
+
+  it('gives the same result from logits as from log-probabilities', () => {
+    const logProbs = frames({ a: 0.6 }, { _: 0.5 }, { ' ': 0.7 }, { b: 0.9 });
+    const logits = logProbs.map((x, i) => x + 5 + Math.floor(i / V)); // a different shift per frame
+    const a = greedyDecode(logProbs, DEFAULT_VOCAB, 'logProbs');
+    const b = greedyDecode(Float32Array.from(logits), DEFAULT_VOCAB);
+    expect(b.text).toBe('a b');
+    expect(b.ids).toEqual(a.ids);
+    expect(b.logProb).toBeCloseTo(a.logProb, 5);
+  });
+
+  it('trims and collapses spaces in the text but keeps them in ids', () => {
+    const r = greedyDecode(frames({ ' ': 0.9 }, { a: 0.9 }, { ' ': 0.9 }, { _: 0.9 }, { ' ': 0.9 }), DEFAULT_VOCAB, 'logProbs');
+    expect(r.text).toBe('a');
+    expect(r.ids.length).toBe(4);
+  });
+
+  it('decodes zero frames to the empty string and rejects ragged input', () => {
+    expect(greedyDecode(new Float32Array(0), DEFAULT_VOCAB).text).toBe('');
+    expect(() => greedyDecode(new Float32Array(V + 1), DEFAULT_VOCAB)).toThrow(/not a whole number of frames/);
+  });
+});
+
+describe('beamSearch', () => {
+  it('finds the labeling whose alignments add up, where greedy follows the single best path', () => {
+    // Per frame p(blank) = 0.5, p(a) = 0.4. Best path "_ _" → "" with 0.25, but "a" collects
+    // a a + a _ + _ a = 0.16 + 0.2 + 0.2 = 0.56.
+    const scores = frames({ _: 0.5, a: 0.4 }, { _: 0.5, a: 0.4 });
+    expect(greedyDecode(scores, DEFAULT_VOCAB, 'logProbs').text).toBe('');
+    const [best] = beamSearch(scores, DEFAULT_VOCAB, { kind: 'logProbs', beamWidth: 4 });
+    expect(best.text).toBe('a');
+    expect(best.logProb).toBeCloseTo(Math.log(0.56), 12);
+  });
+
+  it('returns the exact labeling probability, i.e. −CTC loss, when nothing is pruned', () => {
+    const scores = frames({ c: 0.5, _: 0.3 }, { a: 0.6 }, { _: 0.5, a: 0.3 }, { t: 0.7 }, { _: 0.8 });
+    const results = beamSearch(scores, DEFAULT_VOCAB, { kind: 'logProbs', beamWidth: 1000, nBest: 3 });
+    for (const r of results) {
+      const { losses } = ctcLoss(
+        { logits: scores, shape: [1, 5, V], inputLengths: [5], targets: [r.ids] },
+        { reduction: 'sum', grad: false },
+      );
+      expect(r.logProb).toBeCloseTo(-losses[0], 10);
+    }
+    expect(results[0].text).toBe('cat');
+    expect(results[0].frames).toEqual([0, 1, 3]);
+  });
+
+  it('with beam width 1 equals greedy when each frame has a clear winner', () => {
+    let seed = 3;
+    const rand = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+    for (let trial = 0; trial < 20; trial++) {
+      const rows = Array.from({ length: 30 }, () => {
+        const winner = rand() < 0.5 ? '_' : DEFAULT_VOCAB.tokens[1 + Math.floor(rand() * (V - 1))];
+        return { [winner === ' ' ? ' ' : winner]: 0.95 };
+      });
+      const scores = frames(...rows);
+      const greedy = greedyDecode(scores, DEFAULT_VOCAB, 'logProbs');
+      const [beam] = beamSearch(scores, DEFAULT_VOCAB, { kind: 'logProbs', beamWidth: 1 });
+      expect(beam.ids).toEqual(greedy.ids);
+      expect(beam.frames).toEqual(greedy.frames);
+    }
+  });
+
+  // "cat" vs "kat": frame 0 is ambiguous, the rest is clear.
+  const ambiguous = frames({ c: 0.5, k: 0.4 }, { a: 0.9 }, { t: 0.9 }, { _: 0.9 });
+
+  it('moves an ambiguous word to a hotword', () => {
+    expect(beamSearch(ambiguous, DEFAULT_VOCAB, { kind: 'logProbs' })[0].text).toBe('cat');
+    const [best] = beamSearch(ambiguous, DEFAULT_VOCAB, { kind: 'logProbs', hotwords: ['Kat'] });
+    expect(best.text).toBe('kat');
+    expect(best.score - best.logProb).toBeCloseTo(3, 12);
+  });
+
+  it('keeps a hotword alive by partial credit while it is spelled (beam width 1)', () => {
+    const [best] = beamSearch(ambiguous, DEFAULT_VOCAB, { kind: 'logProbs', beamWidth: 1, hotwords: ['kat'] });
+    expect(best.text).toBe('kat');
+  });
+
+  it('does not force a hotword the audio clearly contradicts', () => {
+    const clear = frames({ c: 0.97 }, { a: 0.97 }, { t: 0.97 });
+    expect(beamSearch(clear, DEFAULT_VOCAB, { kind: 'logProbs', hotwords: ['kat'] })[0].text).toBe('cat');
+  });
+
+  it('boosts lexicon words without penalizing others', () => {
+    const [withLexicon] = beamSearch(ambiguous, DEFAULT_VOCAB, { kind: 'logProbs', lexicon: ['kat', 'dog'] });
+    expect(withLexicon.text).toBe('kat');
+    const [unrelated] = beamSearch(ambiguous, DEFAULT_VOCAB, { kind: 'logProbs', lexicon: ['dog'] });
+    expect(unrelated.text).toBe('cat');
+    expect(unrelated.score).toBe(unrelated.logProb);
+  });
+
+  it('scores each completed word in a multi-word hypothesis', () => {
+    const scores = frames({ k: 0.5, c: 0.45 }, { a: 0.9 }, { t: 0.9 }, { ' ': 0.9 }, { k: 0.5, c: 0.45 }, { a: 0.9 }, { t: 0.9 });
+    const [best] = beamSearch(scores, DEFAULT_VOCAB, { kind: 'logProbs', hotwords: ['cat'], hotwordBonus: 1 });
+    expect(best.text).toBe('cat cat');
+    expect(best.score - best.logProb).toBeCloseTo(2, 12);
+  });
+
+  it('accepts logits, prunes tokens far below the best, and validates options', () => {
+    const logits = Float32Array.from(ambiguous, (x) => x * 1 + 2);
+    expect(beamSearch(logits, DEFAULT_VOCAB, { pruneBelowBest: 5 })[0].text).toBe('cat');
+    expect(() => beamSearch(logits, DEFAULT_VOCAB, { beamWidth: 0 })).toThrow(/beamWidth/);
+    expect(() => beamSearch(logits, DEFAULT_VOCAB, { hotwordBonus: -1 })).toThrow(/only boost/);
+  });
+});
