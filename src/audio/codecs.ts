@@ -1,6 +1,7 @@
 import { AudioDecodeError, type AudioFormat } from './errors';
 import type { DecodedAudio } from './decode';
 import { ascii } from './sniff';
+import { demuxOgg } from './ogg';
 import { demuxWebmAudio } from './webm';
 
 /*
@@ -9,6 +10,9 @@ import { demuxWebmAudio } from './webm';
  * https://github.com/eshaz/wasm-audio-decoders). They are imported lazily so a bundle that only
  * ever sees WAV never loads them. Each wrapper adds what the libraries leave to the caller:
  * truncation checks against the container's own totals, MP3 gapless trimming, typed errors.
+ * Opus packets come from our own Ogg and WebM demuxers (ogg.ts, webm.ts) and go to libopus
+ * directly, so both containers share one path (and ogg-opus-decoder's 4 MB optional ML model never
+ * enters the bundle).
  */
 
 interface LibResult {
@@ -148,60 +152,7 @@ export async function decodeMp3(bytes: Uint8Array): Promise<DecodedAudio> {
   }
 }
 
-// ------------------------------------------------------------------------------------ Ogg/Opus
-
-/**
- * Walks Ogg pages (RFC 3533 §6) to tell a complete stream from a cut one before decoding, and
- * returns the stream's length in samples: last granule position minus the OpusHead pre-skip
- * (RFC 7845 §4). ogg-opus-decoder trims the end to the granule without subtracting the pre-skip,
- * which leaves pre-skip samples (312 from opusenc) of codec tail.
- */
-function checkOggPages(bytes: Uint8Array): number {
-  let pos = 0;
-  let lastFlags = 0;
-  let lastGranule = 0;
-  const firstPacket = 27 + bytes[26];
-  const preSkip = bytes[firstPacket + 10] | (bytes[firstPacket + 11] << 8);
-  while (pos < bytes.length) {
-    if (ascii(bytes, pos, 4) !== 'OggS') throw new AudioDecodeError('corrupt', `corrupt Ogg: no page capture pattern at byte ${pos}`, 'ogg-opus');
-    if (pos + 27 > bytes.length) throw new AudioDecodeError('truncated', `truncated Ogg: file ends inside the page header at byte ${pos}`, 'ogg-opus');
-    const nSeg = bytes[pos + 26];
-    if (pos + 27 + nSeg > bytes.length) throw new AudioDecodeError('truncated', `truncated Ogg: file ends inside the segment table at byte ${pos}`, 'ogg-opus');
-    let body = 0;
-    for (let i = 0; i < nSeg; i++) body += bytes[pos + 27 + i];
-    const end = pos + 27 + nSeg + body;
-    if (end > bytes.length) {
-      throw new AudioDecodeError('truncated', `truncated Ogg: page at byte ${pos} says ${27 + nSeg + body} bytes, file has ${bytes.length - pos}`, 'ogg-opus');
-    }
-    lastFlags = bytes[pos + 5];
-    // 64-bit little-endian granule; -1 marks a page where no packet ends. 2^53 is ample.
-    const lo = (bytes[pos + 6] | (bytes[pos + 7] << 8) | (bytes[pos + 8] << 16) | (bytes[pos + 9] << 24)) >>> 0;
-    const hi = (bytes[pos + 10] | (bytes[pos + 11] << 8) | (bytes[pos + 12] << 16) | (bytes[pos + 13] << 24)) >>> 0;
-    if (hi !== 0xffffffff) lastGranule = hi * 2 ** 32 + lo;
-    pos = end;
-  }
-  if (!(lastFlags & 4)) throw new AudioDecodeError('truncated', 'truncated Ogg: the last page is not marked end-of-stream', 'ogg-opus');
-  return lastGranule - preSkip;
-}
-
-export async function decodeOggOpus(bytes: Uint8Array): Promise<DecodedAudio> {
-  const length = checkOggPages(bytes);
-  const { OggOpusDecoder } = await import('ogg-opus-decoder');
-  const decoder = new OggOpusDecoder();
-  try {
-    await decoder.ready;
-    // decodeFile applies the OpusHead pre-skip and trims the end to the final granule position.
-    const r = await decoder.decodeFile(bytes);
-    libErrors('ogg-opus', 'Ogg/Opus', r);
-    // Granules count 48 kHz samples whatever the output rate (RFC 7845 §4).
-    const wanted = Math.round((length * r.sampleRate) / 48000);
-    return { sampleRate: r.sampleRate, channels: trimmed(r, r.channelData.length, 0, Math.max(0, Math.min(r.samplesDecoded, wanted))) };
-  } finally {
-    decoder.free();
-  }
-}
-
-// ----------------------------------------------------------------------------------- WebM/Opus
+// ------------------------------------------------------------------------------ Ogg and WebM Opus
 
 interface OpusHead {
   channels: number;
@@ -212,7 +163,7 @@ interface OpusHead {
 }
 
 /** OpusHead, the ID header of RFC 7845 §5.1, which Matroska stores as the track's CodecPrivate. */
-function readOpusHead(p: Uint8Array | undefined, fallbackChannels: number): OpusHead {
+function readOpusHead(p: Uint8Array | undefined, fallbackChannels: number, format: AudioFormat): OpusHead {
   if (!p || p.length < 19 || ascii(p, 0, 8) !== 'OpusHead') {
     // Without a header, assume the family-0 layout the track's Channels element implies.
     const channels = Math.min(2, Math.max(1, fallbackChannels));
@@ -224,17 +175,16 @@ function readOpusHead(p: Uint8Array | undefined, fallbackChannels: number): Opus
   if (family === 0) {
     return { channels, preSkip, streamCount: 1, coupledStreamCount: channels - 1, mapping: channels === 2 ? [0, 1] : [0] };
   }
-  if (p.length < 21 + channels) throw new AudioDecodeError('corrupt', 'corrupt WebM: OpusHead channel mapping table is cut short', 'webm-opus');
+  if (p.length < 21 + channels) throw new AudioDecodeError('corrupt', 'corrupt Opus: OpusHead channel mapping table is cut short', format);
   return { channels, preSkip, streamCount: p[19], coupledStreamCount: p[20], mapping: Array.from(p.subarray(21, 21 + channels)) };
 }
 
-export async function decodeWebmOpus(bytes: Uint8Array): Promise<DecodedAudio> {
-  const track = demuxWebmAudio(bytes);
-  if (track.codecId !== 'A_OPUS') {
-    throw new AudioDecodeError('unsupported', `unsupported WebM audio codec ${track.codecId || '(none)'}; only Opus is decoded`, 'webm-opus');
-  }
-  if (track.frames.length === 0) throw new AudioDecodeError('empty', 'WebM audio track has no frames', 'webm-opus');
-  const head = readOpusHead(track.codecPrivate, track.channels);
+/**
+ * Decodes Opus packets with libopus (opus-decoder), applying the OpusHead pre-skip, and keeps at
+ * most `keep` samples per channel (the container's idea of the true length).
+ */
+async function decodeOpusPackets(format: AudioFormat, label: string, head: OpusHead, packets: Uint8Array[], keep: (decoded: number, rate: number) => number): Promise<DecodedAudio> {
+  if (packets.length === 0) throw new AudioDecodeError('empty', `${label} has no audio packets`, format);
   const { OpusDecoder } = await import('opus-decoder');
   const decoder = new OpusDecoder({
     channels: head.channels,
@@ -245,13 +195,36 @@ export async function decodeWebmOpus(bytes: Uint8Array): Promise<DecodedAudio> {
   });
   try {
     await decoder.ready;
-    const r = decoder.decodeFrames(track.frames);
-    libErrors('webm-opus', 'WebM/Opus', r);
-    // DiscardPadding on the last block (ffmpeg writes it; MediaRecorder does not) drops the
-    // encoder's padding at the end, as the end granule does in Ogg.
-    const discard = Math.round((track.endPaddingNs * r.sampleRate) / 1e9);
-    return { sampleRate: r.sampleRate, channels: trimmed(r, head.channels, 0, Math.max(0, r.samplesDecoded - discard)) };
+    const r = decoder.decodeFrames(packets);
+    libErrors(format, label, r);
+    const length = Math.max(0, Math.min(r.samplesDecoded, keep(r.samplesDecoded, r.sampleRate)));
+    return { sampleRate: r.sampleRate, channels: trimmed(r, head.channels, 0, length) };
   } finally {
     decoder.free();
   }
+}
+
+/**
+ * Ogg/Opus (RFC 7845): packet 0 is OpusHead, packet 1 OpusTags, the rest audio. The stream's
+ * length is the last granule position minus the pre-skip (§4), counted at 48 kHz.
+ */
+export async function decodeOggOpus(bytes: Uint8Array): Promise<DecodedAudio> {
+  const { packets, lastGranule } = demuxOgg(bytes);
+  if (packets.length < 2 || ascii(packets[0], 0, 8) !== 'OpusHead' || ascii(packets[1], 0, 8) !== 'OpusTags') {
+    throw new AudioDecodeError('corrupt', 'corrupt Ogg/Opus: the stream does not start with OpusHead and OpusTags', 'ogg-opus');
+  }
+  const head = readOpusHead(packets[0], 0, 'ogg-opus');
+  return decodeOpusPackets('ogg-opus', 'Ogg/Opus', head, packets.slice(2), (_, rate) => Math.round(((lastGranule - head.preSkip) * rate) / 48000));
+}
+
+/** WebM/Opus: packets from our Matroska demuxer, OpusHead from the track's CodecPrivate. */
+export async function decodeWebmOpus(bytes: Uint8Array): Promise<DecodedAudio> {
+  const track = demuxWebmAudio(bytes);
+  if (track.codecId !== 'A_OPUS') {
+    throw new AudioDecodeError('unsupported', `unsupported WebM audio codec ${track.codecId || '(none)'}; only Opus is decoded`, 'webm-opus');
+  }
+  const head = readOpusHead(track.codecPrivate, track.channels, 'webm-opus');
+  // DiscardPadding on the last block (ffmpeg writes it; MediaRecorder does not) drops the
+  // encoder's padding at the end, as the end granule does in Ogg.
+  return decodeOpusPackets('webm-opus', 'WebM/Opus', head, track.frames, (decoded, rate) => decoded - Math.round((track.endPaddingNs * rate) / 1e9));
 }
