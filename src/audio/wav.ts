@@ -49,11 +49,13 @@ export function decodeWav(bytes: Uint8Array): DecodedAudio {
       if (!fmt) throw new AudioDecodeError('corrupt', 'corrupt WAV: data chunk comes before the fmt chunk', 'wav');
       const available = bytes.length - body;
       let length = size;
-      // Streaming writers that never seek back leave 0 or 0xFFFFFFFF here; the data then runs to EOF.
-      if (size === 0xffffffff || (size === 0 && available > 0)) length = available;
+      // Writers that stream to a pipe cannot seek back to fill in the size: they leave 0, 0xFFFFFFFF
+      // or a near-2 GiB placeholder (sox, arecord). Then the data runs to the end of the file.
+      if ((size === 0 && available > 0) || size >= 0x7fff0000) length = Math.min(available, size || available);
       else if (size > available) {
         throw new AudioDecodeError('truncated', `truncated WAV: data chunk says ${size} bytes, file has ${available}`, 'wav');
       }
+      if (length < fmt.blockAlign) throw new AudioDecodeError('empty', 'WAV data chunk holds no samples', 'wav');
       return { sampleRate: fmt.sampleRate, channels: readSamples(view, body, length, fmt) };
     }
     pos = body + size + (size & 1); // chunks are word-aligned: odd sizes carry a pad byte
