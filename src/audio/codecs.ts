@@ -73,6 +73,7 @@ export async function decodeFlac(bytes: Uint8Array): Promise<DecodedAudio> {
 // ----------------------------------------------------------------------------------------- MP3
 
 interface Mp3Info {
+  firstFrame: number; // byte offset of the first frame header
   channels: number;
   samplesPerFrame: number;
   frames?: number; // audio frames, from a Xing/Info header
@@ -82,16 +83,22 @@ interface Mp3Info {
 
 /** Reads the first frame header and, if present, the Xing/Info + LAME tag that LAME and ffmpeg write. */
 function readMp3Info(bytes: Uint8Array, at: number): Mp3Info {
-  // Frame header layout: http://www.mp3-tech.org/programmer/frame_header.html
-  if (at + 4 > bytes.length || bytes[at] !== 0xff || (bytes[at + 1] & 0xe0) !== 0xe0) {
-    throw new AudioDecodeError('corrupt', `corrupt MP3: no frame sync at byte ${at}`, 'mp3');
+  // Frame header layout: http://www.mp3-tech.org/programmer/frame_header.html. Some taggers leave
+  // zeros between the ID3 tag and the first frame, so look a little way for a plausible header:
+  // 11 sync bits, a layer, and neither the "bad" bitrate (15) nor the reserved sample rate (3).
+  const start = at;
+  const plausible = (p: number) =>
+    bytes[p] === 0xff && (bytes[p + 1] & 0xe0) === 0xe0 && (bytes[p + 1] & 0x06) !== 0 && bytes[p + 2] >> 4 !== 15 && ((bytes[p + 2] >> 2) & 3) !== 3;
+  while (at + 4 <= bytes.length && at < start + 65536 && !plausible(at)) at++;
+  if (at + 4 > bytes.length || !plausible(at)) {
+    throw new AudioDecodeError('corrupt', `corrupt MP3: no frame header in the first ${Math.min(65536, bytes.length - start)} bytes after byte ${start}`, 'mp3');
   }
   const version = (bytes[at + 1] >> 3) & 3; // 3 = MPEG-1, 2 = MPEG-2, 0 = MPEG-2.5
   const layer = 4 - ((bytes[at + 1] >> 1) & 3); // 1, 2 or 3
   const mono = (bytes[at + 3] >> 6) === 3;
   const mpeg1 = version === 3;
   const samplesPerFrame = layer === 1 ? 384 : layer === 2 || mpeg1 ? 1152 : 576;
-  const info: Mp3Info = { channels: mono ? 1 : 2, samplesPerFrame };
+  const info: Mp3Info = { firstFrame: at, channels: mono ? 1 : 2, samplesPerFrame };
   if (layer !== 3) return info;
   // The Xing/Info tag sits where the first frame's main data would start, after the side info.
   const sideInfo = mpeg1 ? (mono ? 17 : 32) : mono ? 9 : 17;
@@ -127,7 +134,7 @@ export async function decodeMp3(bytes: Uint8Array): Promise<DecodedAudio> {
   const decoder = new MPEGDecoder();
   try {
     await decoder.ready;
-    const r = decoder.decode(bytes.subarray(start));
+    const r = decoder.decode(bytes.subarray(info.firstFrame));
     libErrors('mp3', 'MP3', r);
     // mpg123-decoder returns two channels even for mono files: keep what the stream really has.
     let first = 0;

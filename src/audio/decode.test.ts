@@ -231,3 +231,14 @@ describe.skipIf(!existsSync(speechDir))('decodeAudio on real speech from ../shar
   }
 });
 if (!existsSync(speechDir)) console.warn(`skipping real-speech decode tests: ${speechDir} is absent (see shared/speech/README.md)`);
+
+describe('decodeAudio on MP3 quirks', () => {
+  it('finds the first frame after an ID3v2 tag followed by zero padding', async () => {
+    const mp3 = fixture('tone-22k-mono.mp3');
+    // ID3v2.4 header declaring a 20-byte tag (syncsafe size), 20 zero bytes, then 7 more zeros of slack.
+    const tagged = new Uint8Array([...[0x49, 0x44, 0x33, 4, 0, 0, 0, 0, 0, 20], ...new Array(27).fill(0), ...mp3]);
+    const a = await decodeAudio(tagged);
+    expect(a.sampleRate).toBe(22050);
+    expect(a.channels[0].length).toBe(11025);
+  });
+});
