@@ -109,6 +109,31 @@ describe('ctcLoss against brute-force enumeration of all alignments', () => {
   });
 });
 
+describe('ctcLoss scaled path on a confident model', () => {
+  it('drops hopeless states far off the alignment yet matches log space', () => {
+    // A model that is sure (+25) of the right token on every frame: states dozens of labels off
+    // the alignment fall below 1e−280 of their row and are dropped; the bound on what they could
+    // carry is negligible, so the item stays on the fast path.
+    const [frames, vocab, targetLength] = [120, 8, 30];
+    const rand = rng(7);
+    const target = Array.from({ length: targetLength }, () => 1 + Math.floor(rand() * (vocab - 1)));
+    const logits = new Float64Array(frames * vocab);
+    for (let t = 0; t < frames; t++) {
+      const k = Math.floor((t * targetLength) / frames);
+      const startsLabel = t === 0 || k !== Math.floor(((t - 1) * targetLength) / frames);
+      for (let v = 0; v < vocab; v++) {
+        logits[t * vocab + v] = (rand() * 2 - 1) * 3 + (v === (startsLabel ? target[k] : 0) ? 25 : 0);
+      }
+    }
+    const fast = single(logits, frames, vocab, target);
+    const reference = single(logits, frames, vocab, target, 0, true);
+    expect(fast.logSpace[0]).toBe(0);
+    expect(fast.losses[0]).toBeGreaterThan(0);
+    expect(Math.abs(fast.losses[0] - reference.losses[0])).toBeLessThan(1e-12 * Math.max(1, reference.losses[0]) + 1e-15);
+    for (let i = 0; i < logits.length; i++) expect(fast.grad![i]).toBeCloseTo(reference.grad![i], 13);
+  });
+});
+
 describe('ctcLoss gradient', () => {
   // Central differences in float64 of the reduced loss, for every logit.
   function checkGradient(reduction: CtcReduction, seed: number, forceLogSpace: boolean) {

@@ -9,8 +9,9 @@
 // would collapse to "a"). The reference computation is in log space (log-sum-exp) in float64, so
 // that neither long inputs nor confident models underflow. Because exp/log per state dominate
 // the time in JavaScript, each item first tries the same recursions in rescaled probability space
-// (ctcItemScaled), which is exact to rounding unless a value underflows, detects when one could
-// have, and then falls back to log space (ctcItemLog) for that item.
+// (ctcItemScaled): it drops values too small for float64, bounds what the dropped paths could
+// have carried, and if that bound is not negligible against p(l|x) (1e−13) it redoes the item in
+// log space (ctcItemLog). `CtcResult.logSpace` says which items needed it.
 //
 //   alpha[t][s] = log p(frames 0..t emitted, in state s at t)        (includes frame t's emission)
 //   beta[t][s]  = log p(frames t+1..T−1 emitted | in state s at t)   (excludes frame t's emission)
@@ -86,6 +87,9 @@ export interface CtcResult {
 // Scratch space, reused across calls (a worker runs one step at a time).
 let logProbsBuffer = new Float64Array(0); // [T, V] log-softmax of the current item
 let probsBuffer = new Float64Array(0); // [T, V] its softmax
+let logMaxProbUpToBuffer = new Float64Array(0); // [T] Σ_{t' ≤ t} log max_{v in l'} softmax[t'][v]
+let usedTokensBuffer = new Uint8Array(0); // [V] 1 for the tokens of l'
+let usedListBuffer = new Int32Array(0); // the tokens of l', listed
 let alphaBuffer = new Float64Array(0); // [T, L]
 let betaNextBuffer = new Float64Array(0); // [L] beta[t+1][s] + emission at t+1
 let betaHereBuffer = new Float64Array(0); // [L] beta[t][s]
@@ -96,6 +100,11 @@ function ensureScratch(frames: number, vocab: number, states: number): void {
   if (logProbsBuffer.length < frames * vocab) {
     logProbsBuffer = new Float64Array(frames * vocab);
     probsBuffer = new Float64Array(frames * vocab);
+  }
+  if (logMaxProbUpToBuffer.length < frames) logMaxProbUpToBuffer = new Float64Array(frames);
+  if (usedTokensBuffer.length < vocab) {
+    usedTokensBuffer = new Uint8Array(vocab);
+    usedListBuffer = new Int32Array(vocab);
   }
   if (alphaBuffer.length < frames * states) alphaBuffer = new Float64Array(frames * states);
   if (extendedBuffer.length < states) {
@@ -202,6 +211,7 @@ function ctcItem(
 ): { loss: number; logSpace: boolean } {
   const logProbs = logProbsBuffer;
   const probs = probsBuffer;
+  const logMaxProbUpTo = logMaxProbUpToBuffer;
   for (let t = 0; t < frameCount; t++) {
     const row = offset + t * vocab;
     let max = -Infinity;
@@ -221,6 +231,23 @@ function ctcItem(
     }
   }
   if (!forceLogSpace) {
+    // Σ_{t' ≤ t} log of the largest probability among l's tokens (blank included) at frame t':
+    // a bound on what any part of a path can emit, used to charge dropped values.
+    const used = usedTokensBuffer;
+    used.fill(0, 0, vocab);
+    for (let s = 0; s < states; s++) used[extendedBuffer[s]] = 1;
+    let tokenCount = 0;
+    for (let v = 0; v < vocab; v++) if (used[v] === 1) usedListBuffer[tokenCount++] = v;
+    let sum = 0;
+    for (let t = 0; t < frameCount; t++) {
+      let best = 0;
+      for (let k = 0; k < tokenCount; k++) {
+        const p = probs[t * vocab + usedListBuffer[k]];
+        if (p > best) best = p;
+      }
+      sum += Math.log(best);
+      logMaxProbUpTo[t] = sum;
+    }
     const loss = ctcItemScaled(offset, frameCount, vocab, states, grad, scale);
     if (loss !== null) return { loss, logSpace: false };
   }
@@ -237,19 +264,32 @@ function writeSoftmaxGrad(grad: Float32Array | Float64Array, offset: number, fra
   }
 }
 
-// A value of the scaled path below this (while its inputs were not zero) might have lost digits
-// to underflow; float64 stays normal down to 2.2e-308, so this leaves a wide margin.
+// The scaled path drops (sets to 0) any value below TINY in its row's units, so it never meets
+// float64's denormals (below 2.2e-308), where digits are lost.
 const TINY = 1e-280;
+const LOG_TINY = Math.log(TINY);
+// The dropped paths may carry at most e^-30 (1e-13) of p(l|x), or the item is redone in log space.
+const LOG_DROPPED_TOLERANCE = -30;
+
+// What the current item's scaled path dropped: how many values, and the log of an upper bound on
+// the probability of the paths through the worst of them.
+let droppedCount = 0;
+let droppedLogBound = -Infinity;
 
 /**
  * The fast path: the same recursions in probability space, each row divided by its maximum and
  * the logs of the divisors summed (Rabiner's scaling, used for CTC in Graves's thesis, 2012,
  * section 7.3.1, https://www.cs.toronto.edu/~graves/preprint.pdf). Only additions and
- * multiplications of non-negative numbers, so no cancellation: as long as no value underflows,
- * it agrees with log space to rounding. It returns null the moment some in-band value falls
- * below TINY while its inputs were non-zero — a path whose forward or backward mass is
- * e^−645 times its row's best may still matter later, and only log space keeps it exactly.
- * That happens with confident (trained) models; freshly initialised ones stay here.
+ * multiplications of non-negative numbers, so no cancellation and no exp/log per state.
+ *
+ * Values below TINY times their row's scale are dropped, and each drop is charged with an upper
+ * bound on the probability of every path through it: a dropped forward value at (t, s) is below
+ * TINY·scale_t and the rest of any path emits frames t+1.. with at most the product of those
+ * frames' largest probabilities among the tokens of l'; a dropped backward value likewise with
+ * frames ..t. If the
+ * charges could add up to more than e^-30 of p(l|x), the result is not trusted and the item
+ * returns null, to be redone in log space. Confident models drop many hopeless states (far off
+ * the alignment) and stay here; a model confidently wrong by hundreds of nats falls back.
  *
  * The work per frame lives in small functions (here and in the log path): V8 then optimizes them
  * as whole functions, where one long function with nested loops kept being compiled mid-loop
@@ -263,49 +303,74 @@ function ctcItemScaled(
   grad: Float32Array | Float64Array | null,
   scale: number,
 ): number | null {
+  const logMaxProbUpTo = logMaxProbUpToBuffer;
+  const logMaxProbAll = logMaxProbUpTo[frameCount - 1];
+  droppedCount = 0;
+  droppedLogBound = -Infinity;
   // Forward. Row t is computed from row t−1 divided by row t−1's maximum (the division is folded
-  // into row t's products, so no separate pass); logScale sums the logs of those maxima.
+  // into row t's products, so no separate pass); logScale sums the logs of those maxima, so row t
+  // holds alpha[t] / e^logScale.
   const alpha = alphaBuffer;
   alpha.fill(0, 0, frameCount * states);
   alpha[0] = probsBuffer[extendedBuffer[0]];
   if (states > 1) alpha[1] = probsBuffer[extendedBuffer[1]];
+  for (let s = 0; s < Math.min(states, 2); s++) {
+    if (alpha[s] < TINY) {
+      droppedCount++;
+      droppedLogBound = Math.max(droppedLogBound, LOG_TINY + logMaxProbAll - logMaxProbUpTo[0]);
+      alpha[s] = 0;
+    }
+  }
   let max = states > 1 && alpha[1] > alpha[0] ? alpha[1] : alpha[0];
-  if (alpha[0] < TINY || (states > 1 && alpha[1] < TINY)) return null;
   let logScale = 0;
   for (let t = 1; t < frameCount; t++) {
-    logScale += Math.log(max);
-    max = scaledAlphaRow(t, frameCount, vocab, states, 1 / max);
     if (!(max > 0)) return null;
+    logScale += Math.log(max);
+    max = scaledAlphaRow(t, frameCount, vocab, states, 1 / max, logScale + logMaxProbAll - logMaxProbUpTo[t]);
   }
+  if (!(max > 0)) return null;
   const last = (frameCount - 1) * states;
   const finalMass = states > 1 ? alpha[last + states - 1] + alpha[last + states - 2] : alpha[last];
   const logLikelihood = logScale + Math.log(finalMass);
-  if (!Number.isFinite(logLikelihood)) return null;
+  if (!Number.isFinite(logLikelihood) || !droppedWithinTolerance(logLikelihood)) return null;
   if (!grad) return -logLikelihood;
 
-  // Backward, scaled the same way. The scale of beta is never needed: Σ_s alpha·beta is the same
-  // at every frame, so occupancy is alpha·beta normalized to sum 1 per frame.
+  // Backward, scaled the same way (betaScale plays logScale's part). Occupancy is alpha·beta
+  // normalized to sum 1 per frame, because Σ_s alpha[t][s]·beta[t][s] = p(l|x) at every t.
   writeSoftmaxGrad(grad, offset, frameCount, vocab, scale);
   const betaHere = betaHereBuffer;
   betaHere.fill(0, 0, states);
   betaHere[states - 1] = 1;
   if (states > 1) betaHere[states - 2] = 1;
   max = 1;
+  let betaScale = 0;
   for (let t = frameCount - 1; t >= 0; t--) {
     if (!scaledOccupancy(grad, offset, t, frameCount, vocab, states, scale)) return null;
     if (t > 0) {
-      max = scaledBetaRow(t, frameCount, vocab, states, 1 / max);
+      betaScale += Math.log(max);
+      max = scaledBetaRow(t, frameCount, vocab, states, 1 / max, betaScale + logMaxProbUpTo[t - 1]);
       if (!(max > 0)) return null;
     }
   }
-  return -logLikelihood;
+  return droppedWithinTolerance(logLikelihood) ? -logLikelihood : null;
+}
+
+function droppedWithinTolerance(logLikelihood: number): boolean {
+  return droppedCount === 0 || Math.log(droppedCount) + droppedLogBound < logLikelihood + LOG_DROPPED_TOLERANCE;
 }
 
 /**
- * alpha row t from row t−1 times `inverse` (1 / row t−1's maximum). Returns row t's maximum, or
- * 0 if a value may have underflowed.
+ * alpha row t from row t−1 times `inverse` (1 / row t−1's maximum). Returns row t's maximum.
+ * `logDropCharge`: log of (row t's unit × the most frames t+1.. can emit), for dropped values.
  */
-function scaledAlphaRow(t: number, frameCount: number, vocab: number, states: number, inverse: number): number {
+function scaledAlphaRow(
+  t: number,
+  frameCount: number,
+  vocab: number,
+  states: number,
+  inverse: number,
+  logDropCharge: number,
+): number {
   const alpha = alphaBuffer;
   const probs = probsBuffer;
   const extended = extendedBuffer;
@@ -316,14 +381,23 @@ function scaledAlphaRow(t: number, frameCount: number, vocab: number, states: nu
   const prev = here - states;
   const pRow = t * vocab;
   let max = 0;
+  let dropped = 0;
   for (let s = lo; s <= hi; s++) {
     let inflow = alpha[prev + s];
     if (s > 0) inflow += alpha[prev + s - 1];
     if (canSkip[s] === 1) inflow += alpha[prev + s - 2];
-    const value = inflow * inverse * probs[pRow + extended[s]];
-    if (value < TINY && inflow > 0) return 0;
+    let value = inflow * inverse * probs[pRow + extended[s]];
+    // inflow > 0 rather than value !== 0: a product that underflowed to 0 is a drop too.
+    if (value < TINY && inflow > 0) {
+      value = 0;
+      dropped++;
+    }
     alpha[here + s] = value;
     if (value > max) max = value;
+  }
+  if (dropped > 0) {
+    droppedCount += dropped;
+    if (LOG_TINY + logDropCharge > droppedLogBound) droppedLogBound = LOG_TINY + logDropCharge;
   }
   return max;
 }
@@ -355,9 +429,17 @@ function scaledOccupancy(
 
 /**
  * Replaces betaHere (frame t) with beta of frame t−1, from frame t's row times `inverse`.
- * Returns the new row's maximum, or 0 if a value may have underflowed.
+ * Returns the new row's maximum. `logDropCharge`: log of (the new row's unit × the most frames
+ * 0..t−1 can emit), for dropped values.
  */
-function scaledBetaRow(t: number, frameCount: number, vocab: number, states: number, inverse: number): number {
+function scaledBetaRow(
+  t: number,
+  frameCount: number,
+  vocab: number,
+  states: number,
+  inverse: number,
+  logDropCharge: number,
+): number {
   const probs = probsBuffer;
   const betaHere = betaHereBuffer;
   const betaNext = betaNextBuffer;
@@ -369,19 +451,28 @@ function scaledBetaRow(t: number, frameCount: number, vocab: number, states: num
   const hiHere = Math.min(states - 1, 2 * t + 1);
   const lo = Math.max(0, loHere - 2);
   const hi = Math.min(states - 1, 2 * t - 1);
+  let dropped = 0;
   for (let s = loHere; s <= hiHere; s++) {
     const value = betaHere[s] * inverse * probs[pRow + extended[s]];
-    if (value < TINY && betaHere[s] > 0) return 0;
-    betaNext[s] = value;
+    if (value < TINY && betaHere[s] > 0) {
+      betaNext[s] = 0;
+      dropped++;
+    } else {
+      betaNext[s] = value;
+    }
   }
   betaHere.fill(0, 0, states);
   let max = 0;
   for (let s = lo; s <= hi; s++) {
-    let value = s >= loHere ? betaNext[s] : 0;
+    let value: number = s >= loHere ? betaNext[s] : 0;
     if (s + 1 >= loHere && s + 1 <= hiHere) value += betaNext[s + 1];
     if (s + 2 <= hiHere && canSkip[s + 2] === 1) value += betaNext[s + 2];
-    betaHere[s] = value;
+    betaHere[s] = value; // a sum of terms that are 0 or ≥ TINY: nothing more to drop
     if (value > max) max = value;
+  }
+  if (dropped > 0) {
+    droppedCount += dropped;
+    if (LOG_TINY + logDropCharge > droppedLogBound) droppedLogBound = LOG_TINY + logDropCharge;
   }
   return max;
 }
