@@ -55,9 +55,17 @@ function polyphase(xp: Float32Array, outLength: number, k: Kernel): Float32Array
   for (let i = 0; i < outLength; i++) {
     const h0 = phase * taps;
     const x0 = base + 1;
-    let acc = 0;
-    for (let j = 0; j < taps; j++) acc += phases![h0 + j] * xp[x0 + j];
-    out[i] = acc;
+    // Four accumulators break the add dependency chain (taps is even: 2H; the tail handles 2 mod 4).
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    let j = 0;
+    for (; j + 3 < taps; j += 4) {
+      a0 += phases![h0 + j] * xp[x0 + j];
+      a1 += phases![h0 + j + 1] * xp[x0 + j + 1];
+      a2 += phases![h0 + j + 2] * xp[x0 + j + 2];
+      a3 += phases![h0 + j + 3] * xp[x0 + j + 3];
+    }
+    for (; j < taps; j++) a0 += phases![h0 + j] * xp[x0 + j];
+    out[i] = a0 + a1 + a2 + a3;
     phase += down;
     while (phase >= up) { phase -= up; base++; }
   }
