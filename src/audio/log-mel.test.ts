@@ -232,9 +232,14 @@ describe('logMel speed', () => {
     const long = new Float32Array(16000 * seconds);
     for (let i = 0; i < long.length; i += x.length) long.set(x.subarray(0, Math.min(x.length, long.length - i)), i);
     logMel(long.subarray(0, 16000), DEFAULT_FRONTEND); // warm up the JIT and the extractor cache
-    const t0 = performance.now();
-    const f = logMel(long, DEFAULT_FRONTEND);
-    const ms = performance.now() - t0;
+    // Best of three: the test shares the machine with other test files.
+    let ms = Infinity;
+    let f = logMel(long.subarray(0, 0), DEFAULT_FRONTEND);
+    for (let r = 0; r < 3; r++) {
+      const t0 = performance.now();
+      f = logMel(long, DEFAULT_FRONTEND);
+      ms = Math.min(ms, performance.now() - t0);
+    }
     const realTime = (seconds * 1000) / ms;
     console.log(`logMel: ${seconds} s of audio in ${ms.toFixed(1)} ms = ${realTime.toFixed(0)}× real time (${f.frames} frames)`);
     // A loose floor so a busy CI machine does not flake; the figure printed above is what counts.
