@@ -70,6 +70,9 @@ describe('ctcLoss against brute-force enumeration of all alignments', () => {
     [5, 3, [1, 2, 2]],
     [4, 3, []],
     [5, 3, [0, 1], 2], // blank that is not id 0
+    [3, 4, [1, 2, 3]], // tight: exactly one alignment per frame count
+    [5, 3, [1, 2, 1, 2, 1]],
+    [5, 3, [1, 2, 2]], // tight with a repeat: 4 frames of labels and blank, plus one spare
   ];
   describe.each(PATHS)('%s', (_, forceLogSpace) => {
     it.each(cases)('T=%i V=%i target=%j blank=%s', (frames, vocab, target, blank = 0) => {

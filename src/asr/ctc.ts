@@ -310,8 +310,9 @@ function ctcItemScaled(
   // Forward. Row t is computed from row t−1 divided by row t−1's maximum (the division is folded
   // into row t's products, so no separate pass); logScale sums the logs of those maxima, so row t
   // holds alpha[t] / e^logScale.
+  // Only the band of each row is written; scaledAlphaRow zeroes the two cells above the previous
+  // row's band that it reads, so the buffer needs no clearing.
   const alpha = alphaBuffer;
-  alpha.fill(0, 0, frameCount * states);
   alpha[0] = probsBuffer[extendedBuffer[0]];
   if (states > 1) alpha[1] = probsBuffer[extendedBuffer[1]];
   for (let s = 0; s < Math.min(states, 2); s++) {
@@ -380,6 +381,8 @@ function scaledAlphaRow(
   const here = t * states;
   const prev = here - states;
   const pRow = t * vocab;
+  // Row t−1's band ends at 2t−1; cells 2t and 2t+1 may be read (even below lo when S = T).
+  for (let s = 2 * t; s <= hi; s++) alpha[prev + s] = 0;
   let max = 0;
   let dropped = 0;
   for (let s = lo; s <= hi; s++) {
@@ -461,7 +464,7 @@ function scaledBetaRow(
       betaNext[s] = value;
     }
   }
-  betaHere.fill(0, 0, states);
+  // Every cell of frame t−1's band is written below, and nothing outside it is read later.
   let max = 0;
   for (let s = lo; s <= hi; s++) {
     let value: number = s >= loHere ? betaNext[s] : 0;
