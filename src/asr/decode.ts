@@ -14,7 +14,11 @@ export interface DecodeResult {
   text: string;
   /** Token ids of the labeling (repeats collapsed, blanks removed). */
   ids: number[];
-  /** For each id, the frame where it was first emitted (multiply by the frame shift for seconds). */
+  /**
+   * For each id, the frame where it starts (multiply by the frame shift for seconds): for greedy,
+   * where the best path emits it; for beam search, the frame at which extending the prefix by it
+   * carried the most probability.
+   */
   frames: number[];
   /**
    * Natural-log probability: for greedy decoding, of the single best path; for beam search, of
@@ -77,15 +81,25 @@ export interface BeamSearchOptions {
   nBest?: number;
 }
 
-interface Hypothesis {
-  key: string; // ids as UTF-16 code units: a cheap unique map key
-  ids: number[];
-  frames: number[];
-  last: number; // last id, -1 when empty
-  blankEnding: number; // log p(prefix, path so far ends in blank)
-  labelEnding: number; // log p(prefix, path so far ends in its last label)
+/**
+ * A labeling prefix, as a node of the tree of all prefixes seen: extending a prefix by a token
+ * is a child lookup, so the beam never copies token lists or builds string keys. The fields
+ * other than the two probabilities depend only on the prefix, so they live here.
+ */
+interface Prefix {
+  parent: Prefix | null;
+  id: number; // last token, -1 for the empty prefix
+  frame: number; // the frame where entering this prefix carried the most probability
+  entryLogProb: number; // that largest entering log-probability
+  children: Map<number, Prefix>;
   completedBonus: number; // bonus of the words already followed by a space
   word: string; // the word being spelled
+}
+
+interface Hypothesis {
+  prefix: Prefix;
+  blankEnding: number; // log p(prefix, path so far ends in blank)
+  labelEnding: number; // log p(prefix, path so far ends in its last label)
 }
 
 /** CTC prefix beam search in log space; returns up to `nBest` hypotheses, best first. */
@@ -110,9 +124,26 @@ export function beamSearch(
   const bonus = new WordBonus(options.hotwords ?? [], hotwordBonus, options.lexicon ?? [], lexiconBonus);
   const logProbs = new Float64Array(size);
 
-  let beam: Hypothesis[] = [
-    { key: '', ids: [], frames: [], last: -1, blankEnding: 0, labelEnding: -Infinity, completedBonus: 0, word: '' },
-  ];
+  const child = (prefix: Prefix, c: number, t: number): Prefix => {
+    let found = prefix.children.get(c);
+    if (!found) {
+      const endsWord = c === space;
+      found = {
+        parent: prefix,
+        id: c,
+        frame: t,
+        entryLogProb: -Infinity,
+        children: new Map(),
+        completedBonus: prefix.completedBonus + (endsWord ? bonus.completed(prefix.word) : 0),
+        word: endsWord ? '' : prefix.word + vocab.tokens[c],
+      };
+      prefix.children.set(c, found);
+    }
+    return found;
+  };
+  const root: Prefix = { parent: null, id: -1, frame: -1, entryLogProb: 0, children: new Map(), completedBonus: 0, word: '' };
+
+  let beam: Hypothesis[] = [{ prefix: root, blankEnding: 0, labelEnding: -Infinity }];
   for (let t = 0; t < frameCount; t++) {
     const row = t * size;
     const shift = kind === 'logits' ? logSumExpRow(scores, row, size) : 0;
@@ -122,75 +153,63 @@ export function beamSearch(
       if (logProbs[v] > best) best = logProbs[v];
     }
     const floor = best - pruneBelowBest;
-    const next = new Map<string, Hypothesis>();
+    const next = new Map<Prefix, Hypothesis>();
+    const entry = (prefix: Prefix): Hypothesis => {
+      let found = next.get(prefix);
+      if (!found) {
+        found = { prefix, blankEnding: -Infinity, labelEnding: -Infinity };
+        next.set(prefix, found);
+      }
+      return found;
+    };
     for (const h of beam) {
+      const last = h.prefix.id;
       const total = logAdd(h.blankEnding, h.labelEnding);
       // Same prefix: a blank, or the last label again without a blank in between (merged).
-      const stay = entry(next, h);
+      const stay = entry(h.prefix);
       stay.blankEnding = logAdd(stay.blankEnding, total + logProbs[blank]);
-      if (h.last >= 0) stay.labelEnding = logAdd(stay.labelEnding, h.labelEnding + logProbs[h.last]);
+      if (last >= 0) stay.labelEnding = logAdd(stay.labelEnding, h.labelEnding + logProbs[last]);
       // Longer prefix: any label; the same label as the last only after a blank.
       for (let c = 0; c < size; c++) {
         if (c === blank || logProbs[c] < floor) continue;
-        const from = c === h.last ? h.blankEnding : total;
+        const from = c === last ? h.blankEnding : total;
         if (from === -Infinity) continue;
-        const grown = extend(next, h, c, t, vocab, space, bonus);
-        grown.labelEnding = logAdd(grown.labelEnding, from + logProbs[c]);
+        const node = child(h.prefix, c, t);
+        const entering = from + logProbs[c];
+        if (entering > node.entryLogProb) {
+          node.entryLogProb = entering;
+          node.frame = t;
+        }
+        const grown = entry(node);
+        grown.labelEnding = logAdd(grown.labelEnding, entering);
       }
     }
-    beam = [...next.values()];
-    const rank = (h: Hypothesis) => logAdd(h.blankEnding, h.labelEnding) + h.completedBonus + bonus.partial(h.word);
-    beam.sort((a, b) => rank(b) - rank(a));
-    if (beam.length > beamWidth) beam.length = beamWidth;
+    const rank = (h: Hypothesis) => logAdd(h.blankEnding, h.labelEnding) + h.prefix.completedBonus + bonus.partial(h.prefix.word);
+    beam = [...next.values()].map((h) => ({ h, r: rank(h) })).sort((a, b) => b.r - a.r).slice(0, beamWidth).map((x) => x.h);
+    // A prefix that fell out of the beam can never come back (its mass is gone), so it is
+    // unlinked from its parent and the tree holds only what the beam can still reach.
+    const kept = new Set(beam.map((h) => h.prefix));
+    for (const h of beam) {
+      for (const [c, node] of h.prefix.children) if (!kept.has(node)) h.prefix.children.delete(c);
+    }
   }
 
   return beam
     .map((h) => {
+      const ids: number[] = [];
+      const frames: number[] = [];
+      for (let p: Prefix | null = h.prefix; p && p.id >= 0; p = p.parent) {
+        ids.push(p.id);
+        frames.push(p.frame);
+      }
+      ids.reverse();
+      frames.reverse();
       const logProb = logAdd(h.blankEnding, h.labelEnding);
-      const score = logProb + h.completedBonus + bonus.completed(h.word);
-      return { text: tidy(decodeIds(vocab, h.ids)), ids: h.ids, frames: h.frames, logProb, score };
+      const score = logProb + h.prefix.completedBonus + bonus.completed(h.prefix.word);
+      return { text: tidy(decodeIds(vocab, ids)), ids, frames, logProb, score };
     })
     .sort((a, b) => b.score - a.score)
     .slice(0, nBest);
-}
-
-/** The entry for h's own prefix in the next beam, created empty on first use. */
-function entry(next: Map<string, Hypothesis>, h: Hypothesis): Hypothesis {
-  let found = next.get(h.key);
-  if (!found) {
-    found = { ...h, blankEnding: -Infinity, labelEnding: -Infinity };
-    next.set(h.key, found);
-  }
-  return found;
-}
-
-/** The entry for h's prefix plus token c in the next beam, created empty on first use. */
-function extend(
-  next: Map<string, Hypothesis>,
-  h: Hypothesis,
-  c: number,
-  t: number,
-  vocab: Vocab,
-  space: number,
-  bonus: WordBonus,
-): Hypothesis {
-  const key = h.key + String.fromCharCode(c);
-  let found = next.get(key);
-  if (!found) {
-    const endsWord = c === space;
-    found = {
-      key,
-      ids: [...h.ids, c],
-      frames: [...h.frames, t],
-      last: c,
-      blankEnding: -Infinity,
-      labelEnding: -Infinity,
-      completedBonus: h.completedBonus + (endsWord ? bonus.completed(h.word) : 0),
-      word: endsWord ? '' : h.word + vocab.tokens[c],
-    };
-    next.set(key, found);
-  }
-  return found;
 }
 
 /** Score bonuses for hotwords and lexicon words, completed or in progress. */
