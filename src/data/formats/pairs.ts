@@ -1,0 +1,36 @@
+// The layout people make by hand: clip.wav beside clip.txt (or clip.lab, the HTK/MFA label file).
+import { dirname, extension, looksLikeAudio, stem, type VirtualFile } from '../vfile';
+import { decodeText } from './text';
+import type { FormatParser, ParsedItem } from './types';
+
+const TRANSCRIPT_EXT = new Set(['txt', 'lab']);
+const key = (f: VirtualFile) => `${dirname(f.path)}/${stem(f.path)}`;
+
+export const pairs: FormatParser = {
+  id: 'pairs',
+  detect(files) {
+    const audio = new Set(files.filter((f) => looksLikeAudio(f.path)).map(key));
+    return files.some((f) => TRANSCRIPT_EXT.has(extension(f.path)) && audio.has(key(f))) ? 10 : 0;
+  },
+  async parse(files) {
+    const audioByKey = new Map<string, VirtualFile>();
+    for (const f of files) if (looksLikeAudio(f.path)) audioByKey.set(key(f), f);
+    const items: ParsedItem[] = [];
+    const metadata: string[] = [];
+    for (const f of files) {
+      if (!TRANSCRIPT_EXT.has(extension(f.path))) continue;
+      const audio = audioByKey.get(key(f));
+      // A .txt with no audio beside it is only "transcript without audio" if it is short text; a
+      // README.txt is not a transcript. Lone .lab files always are.
+      if (!audio && extension(f.path) === 'txt' && /^(readme|license|licence|notes?|changelog)/i.test(stem(f.path))) continue;
+      metadata.push(f.path);
+      items.push({
+        audio,
+        audioRef: audio?.path ?? `${dirname(f.path) ? dirname(f.path) + '/' : ''}${stem(f.path)}.wav`,
+        transcript: decodeText(await f.read()).trim(),
+        source: { file: f.path },
+      });
+    }
+    return { items, issues: [], metadataFiles: metadata };
+  },
+};

@@ -1,0 +1,274 @@
+// One import pipeline for every source: expand zips, detect the layout, parse it, then check
+// each utterance (audio decodes, duration within limits, text fits the vocabulary, no duplicate)
+// and hand the good ones to a sink. Every refused or changed thing becomes an ImportIssue; a bad
+// item never stops the good ones.
+import { AudioDecodeError, decodeAudio, sniffFormat, type AudioFormat } from '../audio';
+import { DEFAULT_VOCAB, outOfVocab, type Vocab } from '../asr/vocab';
+import { normalizeText } from '../asr/text-normalize';
+import { detectFormat, FORMAT_NAMES, type ParsedItem } from './formats';
+import { DEFAULT_LIMITS, formatBytes, type ImportLimits } from './limits';
+import { newId, sha256Hex, type NewUtterance } from './model';
+import { countIssues, SEVERITY, type ImportIssue, type ImportReport, type IssueKind } from './report';
+import { readZip } from './zip';
+import { extension, isSystemFile, looksLikeAudio, stem, type VirtualFile } from './vfile';
+
+/** A file handed to the import; zips may offer a stream so they are never read whole. */
+export interface ImportFile extends VirtualFile {
+  stream?(): AsyncIterable<Uint8Array>;
+}
+
+export interface ImportProgress {
+  phase: 'reading' | 'parsing' | 'checking' | 'done';
+  done: number;
+  total: number;
+  audioSeconds: number;
+  elapsedMs: number;
+}
+
+/** What decoding must tell the import; the default decodes fully with the speech core. */
+export type AudioProbe = (bytes: Uint8Array, name: string) => Promise<{ format: AudioFormat; sampleRate: number; seconds: number }>;
+
+export interface ImportOptions {
+  name?: string;
+  vocab?: Vocab;
+  limits?: Partial<ImportLimits>;
+  signal?: AbortSignal;
+  onProgress?(p: ImportProgress): void;
+  /** Receives accepted utterances in import order (e.g. writes them to IndexedDB). */
+  sink?(utterance: NewUtterance): Promise<void>;
+  probe?: AudioProbe;
+  /** Clock for elapsed times; defaults to performance.now. */
+  now?(): number;
+}
+
+export interface ImportResult {
+  report: ImportReport;
+  /** Accepted utterances, only when no sink was given. */
+  utterances: NewUtterance[];
+}
+
+export const decodeProbe: AudioProbe = async (bytes, name) => {
+  const audio = await decodeAudio(bytes, name);
+  const n = audio.channels[0]?.length ?? 0;
+  return { format: sniffFormat(bytes), sampleRate: audio.sampleRate, seconds: n / audio.sampleRate };
+};
+
+// Give the event loop a turn this often, so a cancel message reaches a worker mid-import.
+const YIELD_EVERY_MS = 20;
+const yieldToLoop = () => new Promise<void>((r) => setTimeout(r, 0));
+
+export async function importDataset(input: readonly ImportFile[], opts: ImportOptions = {}): Promise<ImportResult> {
+  const now = opts.now ?? (() => performance.now());
+  const t0 = now();
+  const limits: ImportLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const vocab = opts.vocab ?? DEFAULT_VOCAB;
+  const probe = opts.probe ?? decodeProbe;
+  const issues: ImportIssue[] = [];
+  const utterances: NewUtterance[] = [];
+  const issue = (kind: IssueKind, file: string, message: string, extra: Partial<ImportIssue> = {}) =>
+    issues.push({ kind, severity: SEVERITY[kind], file, message, ...extra });
+  let audioSeconds = 0;
+  let acceptedBytes = 0;
+  let accepted = 0;
+  let changed = 0;
+  let cancelled = false;
+  const progress = (phase: ImportProgress['phase'], done: number, total: number) =>
+    opts.onProgress?.({ phase, done, total, audioSeconds, elapsedMs: now() - t0 });
+
+  // 1. Sizes and archives. Files are taken in path order so a capped import is deterministic.
+  const sorted = [...input].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const files: VirtualFile[] = [];
+  let total = 0;
+  for (const f of sorted) {
+    progress('reading', files.length, sorted.length);
+    if (isSystemFile(f.path)) {
+      issue('ignored-file', f.path, 'operating-system metadata, not part of the dataset');
+      continue;
+    }
+    if (extension(f.path) === 'zip') {
+      if (f.size > limits.maxImportBytes) {
+        issue('import-too-large', f.path, `the archive is ${formatBytes(f.size)}, over the import limit of ${formatBytes(limits.maxImportBytes)}`);
+        continue;
+      }
+      try {
+        const zip = await readZip(f.stream ? f.stream() : await f.read(), {
+          prefix: stem(f.path),
+          signal: opts.signal,
+          limits: { ...limits, maxImportBytes: limits.maxImportBytes - total, maxFiles: limits.maxFiles - files.length },
+        });
+        for (const zi of zip.issues) issue(zi.kind, `${f.path}: ${zi.file}`, zi.reason);
+        for (const zf of zip.files) {
+          total += zf.size;
+          files.push(zf);
+        }
+      } catch (e) {
+        if (opts.signal?.aborted) {
+          cancelled = true;
+          break;
+        }
+        issue('bad-zip', f.path, e instanceof Error ? e.message : String(e));
+      }
+      continue;
+    }
+    if (f.size > limits.maxFileBytes) {
+      issue('file-too-large', f.path, `${formatBytes(f.size)}, over the per-file limit of ${formatBytes(limits.maxFileBytes)}`);
+      continue;
+    }
+    if (total + f.size > limits.maxImportBytes) {
+      issue('import-too-large', f.path, `skipped: the import would pass its limit of ${formatBytes(limits.maxImportBytes)}`);
+      continue;
+    }
+    if (files.length >= limits.maxFiles) {
+      issue('import-too-large', f.path, `skipped: more than ${limits.maxFiles} files in one import`);
+      continue;
+    }
+    total += f.size;
+    files.push(f);
+  }
+
+  // 2. Layout.
+  progress('parsing', 0, files.length);
+  const parser = cancelled ? undefined : await detectFormat(files);
+  const parsed = parser ? await parser.parse(files) : { items: [] as ParsedItem[], issues: [], metadataFiles: [] as string[] };
+  for (const pi of parsed.issues) issue(pi.kind, pi.file, pi.reason, { line: pi.line, field: pi.field });
+
+  // Files the layout did not use: audio lacks a transcript, anything else is not ours.
+  const used = new Set(parsed.metadataFiles);
+  for (const item of parsed.items) if (item.audio) used.add(item.audio.path);
+  for (const f of files) {
+    if (used.has(f.path)) continue;
+    if (looksLikeAudio(f.path)) issue('missing-transcript', f.path, parser ? `no transcript for this audio in the ${FORMAT_NAMES[parser.id]} layout` : 'no transcript: no dataset layout was recognized in this import');
+    else issue('ignored-file', f.path, parser ? `not audio and not part of the ${FORMAT_NAMES[parser.id]} layout` : 'not audio, and no dataset layout was recognized');
+  }
+
+  // 3. Items.
+  const seen = new Map<string, string>(); // audio hash + segment → where first seen
+  const items = parsed.items;
+  let lastYield = now();
+  for (let i = 0; i < items.length; i++) {
+    if (opts.signal?.aborted) {
+      cancelled = true;
+      break;
+    }
+    if (now() - lastYield > YIELD_EVERY_MS) {
+      await yieldToLoop();
+      lastYield = now();
+    }
+    progress('checking', i, items.length);
+    const item = items[i];
+    const where = { line: item.source.line };
+    const label = item.audio?.path ?? item.audioRef;
+    if (!item.audio) {
+      issue('missing-audio', item.source.file, `transcript without audio: ${item.audioRef} is not in the import`, where);
+      continue;
+    }
+    // Text first: it is cheap, and an unusable transcript saves decoding the audio.
+    if (item.transcript.trim() === '') {
+      issue('empty-text', label, `the transcript in ${item.source.file} is empty`, where);
+      continue;
+    }
+    const text = normalizeText(item.transcript);
+    if (text === '') {
+      issue('empty-text', label, `nothing is left of ${JSON.stringify(item.transcript)} after normalization`, where);
+      continue;
+    }
+    const stillMissing = outOfVocab(vocab, text);
+    if (stillMissing.length > 0) {
+      issue('out-of-vocabulary', label, `characters outside the model's vocabulary even after normalization: ${showChars(stillMissing)} (normalized: ${JSON.stringify(text)})`, { ...where, characters: stillMissing, normalized: text });
+      continue;
+    }
+    const rawMissing = outOfVocab(vocab, item.transcript);
+    let bytes: Uint8Array;
+    try {
+      bytes = await item.audio.read();
+    } catch (e) {
+      issue('undecodable-audio', label, `cannot read the file: ${e instanceof Error ? e.message : String(e)}`, where);
+      continue;
+    }
+    let info: Awaited<ReturnType<AudioProbe>>;
+    try {
+      info = await probe(bytes, label);
+    } catch (e) {
+      if (e instanceof AudioDecodeError && e.kind === 'truncated') issue('truncated-audio', label, e.message, where);
+      else issue('undecodable-audio', label, e instanceof Error ? e.message : String(e), where);
+      continue;
+    }
+    const offset = item.offset ?? 0;
+    if (offset + (item.duration ?? 0) > info.seconds + 0.05) {
+      issue('bad-manifest-row', item.source.file, `offset ${offset} s + duration ${item.duration ?? 0} s runs past the end of ${label} (${info.seconds.toFixed(2)} s)`, { ...where, field: item.duration !== undefined ? 'duration' : 'offset' });
+      continue;
+    }
+    const duration = item.duration ?? info.seconds - offset;
+    if (duration < limits.minDurationSec) {
+      issue('too-short', label, `${duration.toFixed(2)} s, shorter than the minimum of ${limits.minDurationSec} s`, where);
+      continue;
+    }
+    if (duration > limits.maxDurationSec) {
+      issue('too-long', label, `${duration.toFixed(2)} s, longer than the maximum of ${limits.maxDurationSec} s`, where);
+      continue;
+    }
+    const audioHash = await sha256Hex(bytes);
+    const key = `${audioHash}@${offset.toFixed(3)}+${duration.toFixed(3)}`;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      issue('duplicate', label, `same audio${item.offset !== undefined ? ' segment' : ''} as ${first}; kept the first`, where);
+      continue;
+    }
+    seen.set(key, label);
+    if (rawMissing.length > 0) {
+      changed++;
+      issue('normalized', label, `characters outside the vocabulary ${showChars(rawMissing)}; the transcript becomes ${JSON.stringify(text)}`, { ...where, characters: rawMissing, normalized: text });
+    }
+    const utterance: NewUtterance = {
+      id: newId(),
+      audio: bytes,
+      audioFormat: info.format,
+      audioBytes: bytes.byteLength,
+      audioHash,
+      transcript: item.transcript,
+      text,
+      speaker: item.speaker,
+      duration,
+      offset: item.offset,
+      sampleRate: info.sampleRate,
+      source: label,
+      split: item.split,
+      createdAt: Date.now(),
+    };
+    if (opts.sink) await opts.sink(utterance);
+    else utterances.push(utterance);
+    accepted++;
+    audioSeconds += duration;
+    acceptedBytes += bytes.byteLength;
+  }
+  progress('done', items.length, items.length);
+
+  const rejected = issues.filter((i) => i.severity === 'rejected').length;
+  const report: ImportReport = {
+    datasetName: opts.name ?? defaultName(input),
+    format: parser?.id,
+    formatName: parser ? FORMAT_NAMES[parser.id] : 'no recognized layout',
+    accepted,
+    rejected,
+    changed,
+    ignored: issues.filter((i) => i.severity === 'ignored').length,
+    audioSeconds,
+    bytes: acceptedBytes,
+    files: files.length,
+    issues,
+    counts: countIssues(issues),
+    elapsedMs: now() - t0,
+    cancelled,
+  };
+  return { report, utterances };
+}
+
+function showChars(chars: readonly string[]): string {
+  return chars.map((c) => `${JSON.stringify(c)} (U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')})`).join(', ');
+}
+
+function defaultName(files: readonly VirtualFile[]): string {
+  const first = files[0]?.path ?? 'dataset';
+  const top = first.split('/')[0];
+  return files.every((f) => f.path.split('/')[0] === top) && files.length > 0 ? stem(top) || top : 'dataset';
+}
