@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { detectFormat, FORMAT_NAMES, type FormatId } from '.';
 import { importDataset } from '../import';
-import { SAMPLES } from '../testing/sample-datasets';
+import { librispeechSample, SAMPLES } from '../testing/sample-datasets';
 import { parseDelimited } from './text';
 
 const FLAC = new Uint8Array(readFileSync(fileURLToPath(new URL('../../audio/fixtures/tone-16k-mono.flac', import.meta.url))));
@@ -64,7 +64,7 @@ describe('format details', () => {
   });
 
   it('LibriSpeech: speaker from the folder, real FLAC decodes', async () => {
-    const { utterances } = await importDataset(SAMPLES.librispeech(FLAC).files);
+    const { utterances } = await importDataset(librispeechSample(FLAC).files);
     expect(utterances.map((u) => u.speaker)).toEqual(['19', '19']);
     expect(utterances[0].audioFormat).toBe('flac');
   });
