@@ -91,9 +91,10 @@ interface Prefix {
   id: number; // last token, -1 for the empty prefix
   frame: number; // the frame where entering this prefix carried the most probability
   entryLogProb: number; // that largest entering log-probability
-  children: Map<number, Prefix>;
+  children: Map<number, Prefix> | null; // created on first extension
   completedBonus: number; // bonus of the words already followed by a space
-  word: string; // the word being spelled
+  word: string; // the word being spelled ('' when there are no hotwords or lexicon)
+  partialBonus: number; // WordBonus.partial(word), computed once
 }
 
 interface Hypothesis {
@@ -125,23 +126,27 @@ export function beamSearch(
   const logProbs = new Float64Array(size);
 
   const child = (prefix: Prefix, c: number, t: number): Prefix => {
+    if (!prefix.children) prefix.children = new Map();
     let found = prefix.children.get(c);
     if (!found) {
       const endsWord = c === space;
+      // Spelled words are only tracked when something can score them.
+      const word = endsWord || !bonus.active ? '' : prefix.word + vocab.tokens[c];
       found = {
         parent: prefix,
         id: c,
         frame: t,
         entryLogProb: -Infinity,
-        children: new Map(),
+        children: null,
         completedBonus: prefix.completedBonus + (endsWord ? bonus.completed(prefix.word) : 0),
-        word: endsWord ? '' : prefix.word + vocab.tokens[c],
+        word,
+        partialBonus: bonus.partial(word),
       };
       prefix.children.set(c, found);
     }
     return found;
   };
-  const root: Prefix = { parent: null, id: -1, frame: -1, entryLogProb: 0, children: new Map(), completedBonus: 0, word: '' };
+  const root: Prefix = { parent: null, id: -1, frame: -1, entryLogProb: 0, children: null, completedBonus: 0, word: '', partialBonus: 0 };
 
   let beam: Hypothesis[] = [{ prefix: root, blankEnding: 0, labelEnding: -Infinity }];
   for (let t = 0; t < frameCount; t++) {
@@ -184,13 +189,14 @@ export function beamSearch(
         grown.labelEnding = logAdd(grown.labelEnding, entering);
       }
     }
-    const rank = (h: Hypothesis) => logAdd(h.blankEnding, h.labelEnding) + h.prefix.completedBonus + bonus.partial(h.prefix.word);
+    const rank = (h: Hypothesis) => logAdd(h.blankEnding, h.labelEnding) + h.prefix.completedBonus + h.prefix.partialBonus;
     beam = [...next.values()].map((h) => ({ h, r: rank(h) })).sort((a, b) => b.r - a.r).slice(0, beamWidth).map((x) => x.h);
     // A prefix that fell out of the beam can never come back (its mass is gone), so it is
     // unlinked from its parent and the tree holds only what the beam can still reach.
     const kept = new Set(beam.map((h) => h.prefix));
     for (const h of beam) {
-      for (const [c, node] of h.prefix.children) if (!kept.has(node)) h.prefix.children.delete(c);
+      const children = h.prefix.children;
+      if (children) for (const [c, node] of children) if (!kept.has(node)) children.delete(c);
     }
   }
 
@@ -218,6 +224,8 @@ class WordBonus {
   private readonly lexicon = new Set<string>();
   /** Hotword prefix → the largest share of a hotword's bonus it has earned. */
   private readonly prefixes = new Map<string, number>();
+  /** Whether any word can earn a bonus at all. */
+  readonly active: boolean;
 
   constructor(
     hotwords: readonly string[],
@@ -237,6 +245,7 @@ class WordBonus {
         }
       }
     }
+    this.active = this.hotwords.size + this.lexicon.size > 0;
   }
 
   completed(word: string): number {
