@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ctcLoss } from './ctc';
 import { beamSearch, greedyDecode } from './decode';
-import { DEFAULT_VOCAB, encodeText } from './vocab';
+import { DEFAULT_VOCAB, encodeText, makeVocab } from './vocab';
 
 const V = DEFAULT_VOCAB.tokens.length;
 const id = (ch: string) => DEFAULT_VOCAB.ids.get(ch === '_' ? '<blk>' : ch) as number;
@@ -79,6 +79,37 @@ describe('beamSearch', () => {
     }
     expect(results[0].text).toBe('cat');
     expect(results[0].frames).toEqual([0, 1, 3]);
+  });
+
+  it('with an unbounded beam finds the most probable labeling (brute force over all paths)', () => {
+    const small = makeVocab(['<blk>', 'a', 'b']);
+    let seed = 11;
+    const rand = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+    for (let trial = 0; trial < 20; trial++) {
+      const frameCount = 5;
+      const logits = Float64Array.from({ length: frameCount * 3 }, () => (rand() * 2 - 1) * 2);
+      // Probability of every labeling: sum over the 3^T paths that collapse to it.
+      const totals = new Map<string, number>();
+      for (let code = 0; code < 3 ** frameCount; code++) {
+        let p = 1;
+        let text = '';
+        let previous = -1;
+        for (let t = 0, rest = code; t < frameCount; t++, rest = Math.floor(rest / 3)) {
+          const v = rest % 3;
+          const row = logits.subarray(t * 3, t * 3 + 3);
+          p *= Math.exp(row[v]) / (Math.exp(row[0]) + Math.exp(row[1]) + Math.exp(row[2]));
+          if (v !== 0 && v !== previous) text += small.tokens[v];
+          previous = v;
+        }
+        totals.set(text, (totals.get(text) ?? 0) + p);
+      }
+      const ranked = [...totals].sort((x, y) => y[1] - x[1]);
+      const results = beamSearch(logits, small, { beamWidth: 1000, nBest: 3 });
+      for (let k = 0; k < 3; k++) {
+        expect(results[k].text).toBe(ranked[k][0]);
+        expect(results[k].logProb).toBeCloseTo(Math.log(ranked[k][1]), 10);
+      }
+    }
   });
 
   it('with beam width 1 equals greedy when each frame has a clear winner', () => {

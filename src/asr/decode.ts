@@ -82,7 +82,7 @@ export interface BeamSearchOptions {
 }
 
 /**
- * A labeling prefix, as a node of the tree of all prefixes seen: extending a prefix by a token
+ * A labeling prefix, as a node of the tree of prefixes in the beam: extending a prefix by a token
  * is a child lookup, so the beam never copies token lists or builds string keys. The fields
  * other than the two probabilities depend only on the prefix, so they live here.
  */
@@ -95,12 +95,7 @@ interface Prefix {
   completedBonus: number; // bonus of the words already followed by a space
   word: string; // the word being spelled ('' when there are no hotwords or lexicon)
   partialBonus: number; // WordBonus.partial(word), computed once
-}
-
-interface Hypothesis {
-  prefix: Prefix;
-  blankEnding: number; // log p(prefix, path so far ends in blank)
-  labelEnding: number; // log p(prefix, path so far ends in its last label)
+  slot: number; // index in the current beam, -1 when not in it
 }
 
 /** CTC prefix beam search in log space; returns up to `nBest` hypotheses, best first. */
@@ -125,30 +120,24 @@ export function beamSearch(
   const bonus = new WordBonus(options.hotwords ?? [], hotwordBonus, options.lexicon ?? [], lexiconBonus);
   const logProbs = new Float64Array(size);
 
-  const child = (prefix: Prefix, c: number, t: number): Prefix => {
-    if (!prefix.children) prefix.children = new Map();
-    let found = prefix.children.get(c);
-    if (!found) {
-      const endsWord = c === space;
-      // Spelled words are only tracked when something can score them.
-      const word = endsWord || !bonus.active ? '' : prefix.word + vocab.tokens[c];
-      found = {
-        parent: prefix,
-        id: c,
-        frame: t,
-        entryLogProb: -Infinity,
-        children: null,
-        completedBonus: prefix.completedBonus + (endsWord ? bonus.completed(prefix.word) : 0),
-        word,
-        partialBonus: bonus.partial(word),
-      };
-      prefix.children.set(c, found);
-    }
-    return found;
-  };
-  const root: Prefix = { parent: null, id: -1, frame: -1, entryLogProb: 0, children: null, completedBonus: 0, word: '', partialBonus: 0 };
+  // The beam: prefixes and, per prefix, log p(prefix, path so far ends in blank / in its last
+  // label) — Hannun's p_b and p_nb.
+  let prefixes: Prefix[] = [makePrefix(null, -1, -1, 0, 0, '', 0)];
+  const blankEnding = new Float64Array(beamWidth).fill(-Infinity);
+  const labelEnding = new Float64Array(beamWidth).fill(-Infinity);
+  blankEnding[0] = 0;
+  prefixes[0].slot = 0;
+  // Per frame: the same prefixes one frame later (same slots), then the new prefixes (one per
+  // beam entry and label at most), kept as plain numbers until the best `beamWidth` are known.
+  const stayBlank = new Float64Array(beamWidth);
+  const stayLabel = new Float64Array(beamWidth);
+  const capacity = beamWidth * size;
+  const newParent = new Int32Array(capacity);
+  const newToken = new Int32Array(capacity);
+  const newLabel = new Float64Array(capacity);
+  const rankOf = new Float64Array(beamWidth + capacity);
+  const taken = new Uint8Array(beamWidth + capacity);
 
-  let beam: Hypothesis[] = [{ prefix: root, blankEnding: 0, labelEnding: -Infinity }];
   for (let t = 0; t < frameCount; t++) {
     const row = t * size;
     const shift = kind === 'logits' ? logSumExpRow(scores, row, size) : 0;
@@ -158,64 +147,116 @@ export function beamSearch(
       if (logProbs[v] > best) best = logProbs[v];
     }
     const floor = best - pruneBelowBest;
-    const next = new Map<Prefix, Hypothesis>();
-    const entry = (prefix: Prefix): Hypothesis => {
-      let found = next.get(prefix);
-      if (!found) {
-        found = { prefix, blankEnding: -Infinity, labelEnding: -Infinity };
-        next.set(prefix, found);
-      }
-      return found;
-    };
-    for (const h of beam) {
-      const last = h.prefix.id;
-      const total = logAdd(h.blankEnding, h.labelEnding);
+
+    const beamSize = prefixes.length;
+    stayBlank.fill(-Infinity, 0, beamSize);
+    stayLabel.fill(-Infinity, 0, beamSize);
+    let newCount = 0;
+    for (let i = 0; i < beamSize; i++) {
+      const prefix = prefixes[i];
+      const last = prefix.id;
+      const total = logAdd(blankEnding[i], labelEnding[i]);
       // Same prefix: a blank, or the last label again without a blank in between (merged).
-      const stay = entry(h.prefix);
-      stay.blankEnding = logAdd(stay.blankEnding, total + logProbs[blank]);
-      if (last >= 0) stay.labelEnding = logAdd(stay.labelEnding, h.labelEnding + logProbs[last]);
+      stayBlank[i] = logAdd(stayBlank[i], total + logProbs[blank]);
+      if (last >= 0) stayLabel[i] = logAdd(stayLabel[i], labelEnding[i] + logProbs[last]);
       // Longer prefix: any label; the same label as the last only after a blank.
       for (let c = 0; c < size; c++) {
         if (c === blank || logProbs[c] < floor) continue;
-        const from = c === last ? h.blankEnding : total;
+        const from = c === last ? blankEnding[i] : total;
         if (from === -Infinity) continue;
-        const node = child(h.prefix, c, t);
         const entering = from + logProbs[c];
-        if (entering > node.entryLogProb) {
-          node.entryLogProb = entering;
-          node.frame = t;
+        const existing = prefix.children?.get(c);
+        if (existing && existing.slot >= 0) {
+          // The longer prefix is in the beam itself: merge.
+          stayLabel[existing.slot] = logAdd(stayLabel[existing.slot], entering);
+          if (entering > existing.entryLogProb) {
+            existing.entryLogProb = entering;
+            existing.frame = t;
+          }
+        } else {
+          newParent[newCount] = i;
+          newToken[newCount] = c;
+          newLabel[newCount] = entering;
+          newCount++;
         }
-        const grown = entry(node);
-        grown.labelEnding = logAdd(grown.labelEnding, entering);
       }
     }
-    const rank = (h: Hypothesis) => logAdd(h.blankEnding, h.labelEnding) + h.prefix.completedBonus + h.prefix.partialBonus;
-    beam = [...next.values()].map((h) => ({ h, r: rank(h) })).sort((a, b) => b.r - a.r).slice(0, beamWidth).map((x) => x.h);
-    // A prefix that fell out of the beam can never come back (its mass is gone), so it is
-    // unlinked from its parent and the tree holds only what the beam can still reach.
-    const kept = new Set(beam.map((h) => h.prefix));
-    for (const h of beam) {
-      const children = h.prefix.children;
-      if (children) for (const [c, node] of children) if (!kept.has(node)) children.delete(c);
+
+    // Rank everything by probability plus word bonuses and keep the best beamWidth.
+    const candidates = beamSize + newCount;
+    for (let i = 0; i < beamSize; i++) {
+      rankOf[i] = logAdd(stayBlank[i], stayLabel[i]) + prefixes[i].completedBonus + prefixes[i].partialBonus;
     }
+    for (let k = 0; k < newCount; k++) {
+      const parent = prefixes[newParent[k]];
+      const c = newToken[k];
+      let wordBonus = parent.completedBonus;
+      if (bonus.active) wordBonus += c === space ? bonus.completed(parent.word) : bonus.partial(parent.word + vocab.tokens[c]);
+      rankOf[beamSize + k] = newLabel[k] + wordBonus;
+    }
+    taken.fill(0, 0, candidates);
+    const kept = Math.min(beamWidth, candidates);
+    const nextPrefixes: Prefix[] = [];
+    // The previous frame's values are no longer needed: the new beam's go in their place.
+    blankEnding.fill(-Infinity);
+    labelEnding.fill(-Infinity);
+    for (let n = 0; n < kept; n++) {
+      // Selection by repeated maximum: beamWidth is small, and this allocates nothing.
+      let pick = -1;
+      for (let j = 0; j < candidates; j++) if (taken[j] === 0 && (pick < 0 || rankOf[j] > rankOf[pick])) pick = j;
+      taken[pick] = 1;
+      if (pick < beamSize) {
+        nextPrefixes.push(prefixes[pick]);
+        blankEnding[n] = stayBlank[pick];
+        labelEnding[n] = stayLabel[pick];
+      } else {
+        const k = pick - beamSize;
+        const parent = prefixes[newParent[k]];
+        const c = newToken[k];
+        const endsWord = c === space;
+        // Spelled words are only tracked when something can score them.
+        const word = endsWord || !bonus.active ? '' : parent.word + vocab.tokens[c];
+        const completedBonus = parent.completedBonus + (endsWord ? bonus.completed(parent.word) : 0);
+        const node = makePrefix(parent, c, t, newLabel[k], completedBonus, word, bonus.partial(word));
+        // Replaces any stale child that fell out of the beam earlier.
+        (parent.children ??= new Map()).set(c, node);
+        nextPrefixes.push(node);
+        labelEnding[n] = newLabel[k];
+      }
+    }
+    for (const prefix of prefixes) prefix.slot = -1;
+    nextPrefixes.forEach((prefix, slot) => (prefix.slot = slot));
+    prefixes = nextPrefixes;
   }
 
-  return beam
-    .map((h) => {
+  return prefixes
+    .map((prefix, i) => {
       const ids: number[] = [];
       const frames: number[] = [];
-      for (let p: Prefix | null = h.prefix; p && p.id >= 0; p = p.parent) {
+      for (let p: Prefix | null = prefix; p && p.id >= 0; p = p.parent) {
         ids.push(p.id);
         frames.push(p.frame);
       }
       ids.reverse();
       frames.reverse();
-      const logProb = logAdd(h.blankEnding, h.labelEnding);
-      const score = logProb + h.prefix.completedBonus + bonus.completed(h.prefix.word);
+      const logProb = logAdd(blankEnding[i], labelEnding[i]);
+      const score = logProb + prefix.completedBonus + bonus.completed(prefix.word);
       return { text: tidy(decodeIds(vocab, ids)), ids, frames, logProb, score };
     })
     .sort((a, b) => b.score - a.score)
     .slice(0, nBest);
+}
+
+function makePrefix(
+  parent: Prefix | null,
+  id: number,
+  frame: number,
+  entryLogProb: number,
+  completedBonus: number,
+  word: string,
+  partialBonus: number,
+): Prefix {
+  return { parent, id, frame, entryLogProb, children: null, completedBonus, word, partialBonus, slot: -1 };
 }
 
 /** Score bonuses for hotwords and lexicon words, completed or in progress. */
