@@ -55,7 +55,11 @@ export function greedyDecode(scores: Float32Array | Float64Array, vocab: Vocab, 
 }
 
 export interface BeamSearchOptions {
-  /** Hypotheses kept after each frame. Default 8. */
+  /**
+   * Hypotheses kept after each frame. Default 8. Width 1 is not quite greedy decoding: it keeps
+   * the most probable *prefix* (summed over its alignments), which agrees with the best path
+   * whenever each frame has a clear winner.
+   */
   beamWidth?: number;
   /** Default 'logits'. */
   kind?: ScoreKind;
