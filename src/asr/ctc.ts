@@ -87,6 +87,7 @@ export interface CtcResult {
 // Scratch space, reused across calls (a worker runs one step at a time).
 let logProbsBuffer = new Float64Array(0); // [T, V] log-softmax of the current item
 let probsBuffer = new Float64Array(0); // [T, V] its softmax
+let logSumBuffer = new Float64Array(0); // [T] log Σ_v exp(logit) per frame
 let logMaxProbUpToBuffer = new Float64Array(0); // [T] Σ_{t' ≤ t} log max_{v in l'} softmax[t'][v]
 let usedTokensBuffer = new Uint8Array(0); // [V] 1 for the tokens of l'
 let usedListBuffer = new Int32Array(0); // the tokens of l', listed
@@ -101,7 +102,10 @@ function ensureScratch(frames: number, vocab: number, states: number): void {
     logProbsBuffer = new Float64Array(frames * vocab);
     probsBuffer = new Float64Array(frames * vocab);
   }
-  if (logMaxProbUpToBuffer.length < frames) logMaxProbUpToBuffer = new Float64Array(frames);
+  if (logMaxProbUpToBuffer.length < frames) {
+    logMaxProbUpToBuffer = new Float64Array(frames);
+    logSumBuffer = new Float64Array(frames);
+  }
   if (usedTokensBuffer.length < vocab) {
     usedTokensBuffer = new Uint8Array(vocab);
     usedListBuffer = new Int32Array(vocab);
@@ -209,8 +213,10 @@ function ctcItem(
   scale: number,
   forceLogSpace: boolean,
 ): { loss: number; logSpace: boolean } {
-  const logProbs = logProbsBuffer;
+  // Softmax, written straight into the gradient as its first term (the paths then subtract
+  // occupancy). The log path's log-softmax is derived from logSumBuffer only if it runs.
   const probs = probsBuffer;
+  const logSums = logSumBuffer;
   const logMaxProbUpTo = logMaxProbUpToBuffer;
   for (let t = 0; t < frameCount; t++) {
     const row = offset + t * vocab;
@@ -223,12 +229,10 @@ function ctcItem(
       probs[lpRow + v] = e;
       sum += e;
     }
-    const logSum = max + Math.log(sum);
+    logSums[t] = max + Math.log(sum);
     const inverse = 1 / sum;
-    for (let v = 0; v < vocab; v++) {
-      logProbs[lpRow + v] = logits[row + v] - logSum;
-      probs[lpRow + v] *= inverse;
-    }
+    for (let v = 0; v < vocab; v++) probs[lpRow + v] *= inverse;
+    if (grad) for (let v = 0; v < vocab; v++) grad[row + v] = scale * probs[lpRow + v];
   }
   if (!forceLogSpace) {
     // Σ_{t' ≤ t} log of the largest probability among l's tokens (blank included) at frame t':
@@ -251,10 +255,15 @@ function ctcItem(
     const loss = ctcItemScaled(offset, frameCount, vocab, states, grad, scale);
     if (loss !== null) return { loss, logSpace: false };
   }
+  const logProbs = logProbsBuffer;
+  for (let t = 0; t < frameCount; t++) {
+    const row = offset + t * vocab;
+    for (let v = 0; v < vocab; v++) logProbs[t * vocab + v] = logits[row + v] - logSums[t];
+  }
   return { loss: ctcItemLog(offset, frameCount, vocab, states, grad, scale), logSpace: true };
 }
 
-/** Writes scale · softmax into the item's gradient rows; each path then subtracts occupancy. */
+/** Writes scale · softmax into the item's gradient rows. */
 function writeSoftmaxGrad(grad: Float32Array | Float64Array, offset: number, frameCount: number, vocab: number, scale: number) {
   const probs = probsBuffer;
   for (let t = 0; t < frameCount; t++) {
@@ -338,7 +347,7 @@ function ctcItemScaled(
 
   // Backward, scaled the same way (betaScale plays logScale's part). Occupancy is alpha·beta
   // normalized to sum 1 per frame, because Σ_s alpha[t][s]·beta[t][s] = p(l|x) at every t.
-  writeSoftmaxGrad(grad, offset, frameCount, vocab, scale);
+  // grad already holds scale·softmax (written by ctcItem).
   const betaHere = betaHereBuffer;
   betaHere.fill(0, 0, states);
   betaHere[states - 1] = 1;
@@ -386,8 +395,7 @@ function scaledAlphaRow(
   let max = 0;
   let dropped = 0;
   for (let s = lo; s <= hi; s++) {
-    let inflow = alpha[prev + s];
-    if (s > 0) inflow += alpha[prev + s - 1];
+    let inflow = s > 0 ? alpha[prev + s] + alpha[prev + s - 1] : alpha[prev];
     if (canSkip[s] === 1) inflow += alpha[prev + s - 2];
     let value = inflow * inverse * probs[pRow + extended[s]];
     // inflow > 0 rather than value !== 0: a product that underflowed to 0 is a drop too.
@@ -501,7 +509,7 @@ function ctcItemLog(
   if (!grad) return -logLikelihood;
 
   // Backward: beta, one row at a time, subtracting the occupancy of each frame as soon as its beta
-  // row is known.
+  // row is known. grad is reset to scale·softmax first: the scaled path may have given up halfway.
   writeSoftmaxGrad(grad, offset, frameCount, vocab, scale);
   const betaHere = betaHereBuffer;
   betaHere.fill(-Infinity, 0, states);
