@@ -4,6 +4,7 @@
 // step, only the batch goes up and a few scalars come down.
 
 import { encodeModel, makeModel } from '../engine/onnx-proto';
+import type { Graph } from '../engine/ir';
 import type { TrainingGraph } from '../engine/train-graph';
 import type { Checkpoint, NamedTensor } from './checkpoint';
 import type { Backend, DeviceTensor, HostTensor, Session } from './types';
@@ -16,44 +17,93 @@ export interface StepResult {
   extra: Record<string, HostTensor>;
 }
 
+/** One compiled graph the trainer can run on its state: a training step for one batch shape, or a forward pass. */
+interface Compiled {
+  session: Session;
+  tg?: TrainingGraph;
+  /** For forward graphs: state inputs it reads (parameters). */
+  reads: string[];
+}
+
 export class Trainer {
   private state = new Map<string, DeviceTensor>();
+  private readonly compiled = new Map<string, Compiled>();
 
   private constructor(
     readonly backend: Backend,
+    /** The first training graph; every other one must have the same state. */
     readonly tg: TrainingGraph,
-    private readonly session: Session,
   ) {}
 
-  static async create(backend: Backend, tg: TrainingGraph): Promise<Trainer> {
-    const bytes = encodeModel(makeModel(tg.graph));
-    const session = await backend.createSession(bytes, tg.state.map((s) => s.output));
-    const t = new Trainer(backend, tg, session);
+  static async create(backend: Backend, tg: TrainingGraph, key = 'default'): Promise<Trainer> {
+    const t = new Trainer(backend, tg);
     for (const s of tg.state) t.state.set(s.input, backend.toDevice({ dtype: 'float32', dims: s.dims, data: s.init.data as Float32Array }));
+    await t.addTrainingGraph(key, tg);
     return t;
+  }
+
+  has(key: string): boolean {
+    return this.compiled.has(key);
+  }
+
+  /**
+   * Adds the training graph for another batch shape (a length bucket). Its state must match the
+   * first graph's name for name and shape for shape; the state itself is shared.
+   */
+  async addTrainingGraph(key: string, tg: TrainingGraph): Promise<void> {
+    const want = this.tg.state.map((s) => `${s.input}:${s.dims}`).join('|');
+    const got = tg.state.map((s) => `${s.input}:${s.dims}`).join('|');
+    if (want !== got) throw new Error(`training graph '${key}' has different state from the first graph`);
+    const session = await this.backend.createSession(encodeModel(makeModel(tg.graph)), tg.state.map((s) => s.output));
+    this.compiled.set(key, { session, tg, reads: [] });
+  }
+
+  /** Adds a forward-only graph whose inputs include (some of) the state, e.g. the model with parameters as inputs. */
+  async addForwardGraph(key: string, graph: Graph): Promise<void> {
+    const stateNames = new Set(this.tg.state.map((s) => s.input));
+    const reads = graph.inputs.map((i) => i.name).filter((n) => stateNames.has(n));
+    const session = await this.backend.createSession(encodeModel(makeModel(graph)));
+    this.compiled.set(key, { session, reads });
+  }
+
+  private get anySession(): Session {
+    return this.compiled.values().next().value!.session;
   }
 
   get stepCount(): Promise<number> {
     const step = this.tg.state.find((s) => s.kind === 'step')!;
-    return this.session.read(this.state.get(step.input)!).then((t) => (t.data as Float32Array)[0]);
+    return this.anySession.read(this.state.get(step.input)!).then((t) => (t.data as Float32Array)[0]);
   }
 
-  async step(batch: Record<string, HostTensor>, lr: number): Promise<StepResult> {
-    const feeds: Record<string, HostTensor | DeviceTensor> = { ...batch, [this.tg.lrInput]: { dtype: 'float32', dims: [], data: Float32Array.of(lr) } };
+  /** Runs a forward graph on the current parameters; outputs come back to the host. */
+  async forward(key: string, feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
+    const c = this.compiled.get(key);
+    if (!c || c.tg) throw new Error(`no forward graph '${key}'`);
+    const all: Record<string, HostTensor | DeviceTensor> = { ...feeds };
+    for (const name of c.reads) all[name] = this.state.get(name)!;
+    return (await c.session.run(all)).host;
+  }
+
+  async step(batch: Record<string, HostTensor>, lr: number, key = 'default'): Promise<StepResult> {
+    const c = this.compiled.get(key);
+    if (!c?.tg) throw new Error(`no training graph '${key}'`);
+    const tg = c.tg;
+    const feeds: Record<string, HostTensor | DeviceTensor> = { ...batch, [tg.lrInput]: { dtype: 'float32', dims: [], data: Float32Array.of(lr) } };
     for (const [name, t] of this.state) feeds[name] = t;
-    const { host, device } = await this.session.run(feeds, { keepOnDevice: this.tg.state.map((s) => s.output) });
+    // GPU sync point: the scalars (loss, norm, skipped) are read back; the state stays on the device.
+    const { host, device } = await c.session.run(feeds, { keepOnDevice: tg.state.map((s) => s.output) });
     // Swap: the outputs become the state; the buffers that were fed in are released.
-    for (const s of this.tg.state) {
+    for (const s of tg.state) {
       this.state.get(s.input)!.dispose();
       this.state.set(s.input, device[s.output]);
     }
     const scalar = (name: string) => Number((host[name].data as Float32Array)[0]);
     const extra: Record<string, HostTensor> = {};
-    for (const name of this.tg.extraOutputs) extra[name] = host[name];
+    for (const name of tg.extraOutputs) extra[name] = host[name];
     return {
-      loss: this.tg.lossOutput ? scalar(this.tg.lossOutput) : undefined,
-      gradNorm: scalar(this.tg.gradNormOutput),
-      skipped: scalar(this.tg.skippedOutput) !== 0,
+      loss: tg.lossOutput ? scalar(tg.lossOutput) : undefined,
+      gradNorm: scalar(tg.gradNormOutput),
+      skipped: scalar(tg.skippedOutput) !== 0,
       extra,
     };
   }
@@ -62,7 +112,7 @@ export class Trainer {
   async exportState(metadata: Record<string, string> = {}): Promise<Checkpoint> {
     const tensors = new Map<string, NamedTensor>();
     for (const s of this.tg.state) {
-      const h = await this.session.read(this.state.get(s.input)!);
+      const h = await this.anySession.read(this.state.get(s.input)!);
       tensors.set(s.input, { dims: s.dims, data: Float32Array.from(h.data as Float32Array) });
     }
     return { tensors, metadata: { format: 'earshot-training-state', version: '1', ...metadata } };
@@ -82,11 +132,11 @@ export class Trainer {
     }
   }
 
-  /** Current parameter values by name. */
+  /** Current values of the trained parameters by name. */
   async parameters(): Promise<Map<string, Float32Array>> {
     const out = new Map<string, Float32Array>();
     for (const s of this.tg.state.filter((x) => x.kind === 'param')) {
-      out.set(s.input, Float32Array.from((await this.session.read(this.state.get(s.input)!)).data as Float32Array));
+      out.set(s.input, Float32Array.from((await this.anySession.read(this.state.get(s.input)!)).data as Float32Array));
     }
     return out;
   }
@@ -94,6 +144,7 @@ export class Trainer {
   async dispose(): Promise<void> {
     for (const t of this.state.values()) t.dispose();
     this.state.clear();
-    await this.session.release();
+    for (const c of this.compiled.values()) await c.session.release();
+    this.compiled.clear();
   }
 }
