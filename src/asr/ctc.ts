@@ -295,9 +295,8 @@ let droppedLogBound = -Infinity;
  * bound on the probability of every path through it: a dropped forward value at (t, s) is below
  * TINY·scale_t and the rest of any path emits frames t+1.. with at most the product of those
  * frames' largest probabilities among the tokens of l'; a dropped backward value likewise with
- * frames ..t. If the
- * charges could add up to more than e^-30 of p(l|x), the result is not trusted and the item
- * returns null, to be redone in log space. Confident models drop many hopeless states (far off
+ * frames ..t. If the charges could add up to more than e^-30 of p(l|x), the result is not
+ * trusted and the item returns null, to be redone in log space. Confident models drop many hopeless states (far off
  * the alignment) and stay here; a model confidently wrong by hundreds of nats falls back.
  *
  * The work per frame lives in small functions (here and in the log path): V8 then optimizes them
