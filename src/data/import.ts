@@ -10,7 +10,7 @@ import { DEFAULT_LIMITS, formatBytes, type ImportLimits } from './limits';
 import { newId, sha256Hex, type NewUtterance } from './model';
 import { countIssues, SEVERITY, type ImportIssue, type ImportReport, type IssueKind } from './report';
 import { readZip } from './zip';
-import { extension, isSystemFile, looksLikeAudio, stem, type VirtualFile } from './vfile';
+import { extension, isSystemFile, looksLikeAudio, sanitizePath, stem, type VirtualFile } from './vfile';
 
 /** A file handed to the import; zips may offer a stream so they are never read whole. */
 export interface ImportFile extends VirtualFile {
@@ -79,8 +79,15 @@ export async function importDataset(input: readonly ImportFile[], opts: ImportOp
   const sorted = [...input].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const files: VirtualFile[] = [];
   let total = 0;
-  for (const f of sorted) {
+  for (const original of sorted) {
     progress('reading', files.length, sorted.length);
+    // Paths from a dropped folder are trusted no more than zip entry names.
+    const verdict = sanitizePath(original.path);
+    if (!verdict.ok) {
+      issue('unsafe-path', original.path, `unsafe path: the name ${verdict.reason}; file skipped`);
+      continue;
+    }
+    const f: ImportFile = verdict.path === original.path ? original : { ...original, path: verdict.path };
     if (isSystemFile(f.path)) {
       issue('ignored-file', f.path, 'operating-system metadata, not part of the dataset');
       continue;

@@ -1,0 +1,41 @@
+import { formatBytes } from '../../data/limits';
+import { deleteDataset, exportDataset } from './data-actions';
+import { selectDatasets, selectStorage, useDataStore } from './data-store';
+
+/** Stored datasets with their size, and the origin's storage use. */
+export function DatasetList() {
+  const datasets = useDataStore(selectDatasets);
+  const storage = useDataStore(selectStorage);
+  return (
+    <section>
+      <h3>Stored datasets</h3>
+      {datasets.length === 0 ? (
+        <p>None yet.</p>
+      ) : (
+        <ul data-testid="dataset-list">
+          {datasets.map((d) => (
+            <li key={d.id} data-testid="dataset" data-name={d.name} data-utterances={d.utterances}>
+              <strong>{d.name}</strong> · {d.utterances} utterances · {(d.audioSeconds / 60).toFixed(1)} min · {formatBytes(d.audioBytes)}
+              {d.report ? ` · ${d.report.formatName}` : ''}{' '}
+              <button type="button" onClick={() => void exportDataset(d.id)}>
+                Export zip
+              </button>{' '}
+              <button type="button" onClick={() => void deleteDataset(d.id)}>
+                Delete
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {storage && (
+        <p data-testid="storage-usage">
+          {storage.usage !== undefined && storage.quota !== undefined
+            ? `Storage: ${formatBytes(storage.usage)} of ${formatBytes(storage.quota)} used`
+            : 'Storage use unknown'}
+          {storage.featureCacheBytes > 0 ? ` (feature cache ${formatBytes(storage.featureCacheBytes)})` : ''}
+          {storage.persisted === true ? ' · persistent' : storage.persisted === false ? ' · may be evicted under storage pressure' : ''}
+        </p>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,45 @@
+import { ISSUE_LABELS, type ImportIssue, type ImportReport, type IssueKind } from '../../data/report';
+
+/** One import's outcome: counts, then every rejected, changed or ignored thing grouped by reason. */
+export function ImportReportView({ report }: { report: ImportReport }) {
+  const groups = new Map<IssueKind, ImportIssue[]>();
+  for (const issue of report.issues) {
+    const list = groups.get(issue.kind) ?? [];
+    list.push(issue);
+    groups.set(issue.kind, list);
+  }
+  return (
+    <section className="import-report" data-testid="import-report" data-dataset={report.datasetName}>
+      <h3>
+        {report.datasetName} — {report.formatName}
+      </h3>
+      <p>
+        <span data-testid="count-accepted">{report.accepted}</span> imported (
+        <span data-testid="count-changed">{report.changed}</span> with normalized text),{' '}
+        <span data-testid="count-rejected">{report.rejected}</span> rejected,{' '}
+        <span data-testid="count-ignored">{report.ignored}</span> ignored · {(report.audioSeconds / 60).toFixed(1)} min of audio ·{' '}
+        {(report.elapsedMs / 1000).toFixed(1)} s{report.cancelled ? ' · cancelled, nothing was kept' : ''}
+      </p>
+      {[...groups].map(([kind, issues]) => (
+        <details key={kind} data-testid={`issues-${kind}`} data-count={issues.length} open={issues.length <= 5}>
+          <summary>
+            {ISSUE_LABELS[kind]} ({issues.length}, {issues[0].severity})
+          </summary>
+          <ul>
+            {issues.slice(0, 200).map((i, k) => (
+              <li key={k}>
+                <code>
+                  {i.file}
+                  {i.line !== undefined ? `:${i.line}` : ''}
+                  {i.field ? ` [${i.field}]` : ''}
+                </code>{' '}
+                {i.message}
+              </li>
+            ))}
+            {issues.length > 200 && <li>… and {issues.length - 200} more</li>}
+          </ul>
+        </details>
+      ))}
+    </section>
+  );
+}
