@@ -5,11 +5,26 @@ import { makeModel, validateModel } from './onnx-proto';
 import { isWebGpuOp } from './op-types';
 import { buildReferenceProblem, REFERENCE_FULL } from './testing/reference-encoder';
 import { buildToyProblem } from './testing/toy-transformer';
-import type { TrainingGraph } from './train-graph';
+import { buildTrainingGraph, type TrainingGraph } from './train-graph';
+import { buildAcousticModel, DEFAULT_ARCH } from '../asr/model';
+
+/** The speech model's training graph for one length bucket, trained in full or with LoRA. */
+function asrTraining(lora: boolean): TrainingGraph {
+  const m = buildAcousticModel({ arch: DEFAULT_ARCH, adapters: lora ? { lora: { rank: 8, alpha: 16, targets: ['q', 'k', 'v', 'o', 'ff1', 'ff2'] }, bottleneck: { dim: 32 } } : {}, batch: 4, frames: 256, masked: true });
+  const dlogits = m.g.input('dlogits', 'float32', m.logits.dims);
+  return buildTrainingGraph(m.g, {
+    seeds: [{ value: m.logits, grad: dlogits }],
+    optimizer: { kind: 'adamw' },
+    clipNorm: 5,
+    trainable: lora ? (n) => n.includes('.lora_') || n.includes('.adapter.') : undefined,
+  });
+}
 
 const graphs: Record<string, () => TrainingGraph> = {
   'reference encoder (full size)': () => buildReferenceProblem(REFERENCE_FULL).training,
   'toy transformer': () => buildToyProblem().training,
+  'speech model, full fine-tuning': () => asrTraining(false),
+  'speech model, LoRA + bottleneck adapters': () => asrTraining(true),
 };
 
 describe('training graphs stay on the WebGPU allowlist', () => {

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { buildAcousticModel, type ModelArch, type Weights } from './model';
+import { ModelDirError, readModelDir, writeModelDir } from './model-dir';
+import { DEFAULT_VOCAB } from './vocab';
+
+const TINY: ModelArch = { nMels: 80, dModel: 16, heads: 2, blocks: 1, ffDim: 32, convKernel: 5, vocabSize: 29 };
+
+function files() {
+  const m = buildAcousticModel({ arch: TINY, batch: 1, frames: 32, masked: false });
+  const weights: Weights = new Map([...m.g.params].map(([n, p]) => [n, p.init.data as Float32Array]));
+  return { weights, files: writeModelDir({ arch: TINY, weights, vocab: DEFAULT_VOCAB, card: '# tiny\n', provenance: { note: 'test' } }) };
+}
+
+function problems(f: Record<string, Uint8Array | undefined>): string[] {
+  try {
+    readModelDir(f);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ModelDirError);
+    return (e as ModelDirError).problems;
+  }
+  return [];
+}
+
+const enc = (s: string) => new TextEncoder().encode(s);
+
+describe('model directory', () => {
+  it('round-trips: config, vocabulary, weights and card', () => {
+    const { weights, files: f } = files();
+    const m = readModelDir(f);
+    expect(m.config.arch).toEqual(TINY);
+    expect(m.config.provenance).toEqual({ note: 'test' });
+    expect(m.vocab.tokens).toEqual(DEFAULT_VOCAB.tokens);
+    expect(m.card).toBe('# tiny\n');
+    for (const [n, w] of weights) expect(Array.from(m.weights.get(n)!), n).toEqual(Array.from(w));
+  });
+
+  it('says precisely what is wrong', () => {
+    const { files: f } = files();
+    expect(problems({ ...f, 'model.onnx': undefined })).toEqual(['model.onnx is missing']);
+    expect(problems({ ...f, 'config.json': enc('{') })[0]).toMatch(/config.json is not valid JSON/);
+    const cfg = JSON.parse(new TextDecoder().decode(f['config.json']));
+    expect(problems({ ...f, 'config.json': enc(JSON.stringify({ ...cfg, arch: { ...cfg.arch, dModel: -1 } })) })).toContain('config.json: arch.dModel must be a positive integer');
+    expect(problems({ ...f, 'config.json': enc(JSON.stringify({ ...cfg, format: 'other' })) })[0]).toMatch(/format is "other"/);
+    expect(problems({ ...f, 'tokens.txt': enc('<blk> 0\na 2\n') })[0]).toMatch(/tokens.txt/);
+    expect(problems({ ...f, 'model.onnx': f['model.onnx'].subarray(0, 100) })[0]).toMatch(/model.onnx cannot be read/);
+    // a model file for another architecture
+    const other = writeModelDir({ arch: { ...TINY, dModel: 8, heads: 2 }, weights: new Map([...buildAcousticModel({ arch: { ...TINY, dModel: 8 }, batch: 1, frames: 32, masked: false }).g.params].map(([n, p]) => [n, p.init.data as Float32Array])), vocab: DEFAULT_VOCAB, card: '' });
+    expect(problems({ ...f, 'model.onnx': other['model.onnx'] }).some((p) => /has \d+ values, the architecture needs/.test(p))).toBe(true);
+  });
+});
