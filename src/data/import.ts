@@ -47,8 +47,9 @@ export interface ImportResult {
   utterances: NewUtterance[];
 }
 
-export const decodeProbe: AudioProbe = async (bytes, name) => {
-  const audio = await decodeAudio(bytes, name);
+export const decodeProbe: AudioProbe = async (bytes) => {
+  // No name hint: the report already names the file beside the message.
+  const audio = await decodeAudio(bytes);
   const n = audio.channels[0]?.length ?? 0;
   return { format: sniffFormat(bytes), sampleRate: audio.sampleRate, seconds: n / audio.sampleRate };
 };

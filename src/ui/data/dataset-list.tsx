@@ -1,4 +1,4 @@
-import { formatBytes } from '../../data/limits';
+import { formatBytes, formatDuration } from '../../data/limits';
 import { deleteDataset, exportDataset } from './data-actions';
 import { selectDatasets, selectStorage, useDataStore } from './data-store';
 
@@ -15,7 +15,7 @@ export function DatasetList() {
         <ul data-testid="dataset-list">
           {datasets.map((d) => (
             <li key={d.id} data-testid="dataset" data-name={d.name} data-utterances={d.utterances}>
-              <strong>{d.name}</strong> · {d.utterances} utterances · {(d.audioSeconds / 60).toFixed(1)} min · {formatBytes(d.audioBytes)}
+              <strong>{d.name}</strong> · {d.utterances} utterances · {formatDuration(d.audioSeconds)} · {formatBytes(d.audioBytes)}
               {d.report ? ` · ${d.report.formatName}` : ''}{' '}
               <button type="button" onClick={() => void exportDataset(d.id)}>
                 Export zip

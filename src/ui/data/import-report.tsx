@@ -1,3 +1,4 @@
+import { formatDuration } from '../../data/limits';
 import { ISSUE_LABELS, type ImportIssue, type ImportReport, type IssueKind } from '../../data/report';
 
 /** One import's outcome: counts, then every rejected, changed or ignored thing grouped by reason. */
@@ -17,7 +18,7 @@ export function ImportReportView({ report }: { report: ImportReport }) {
         <span data-testid="count-accepted">{report.accepted}</span> imported (
         <span data-testid="count-changed">{report.changed}</span> with normalized text),{' '}
         <span data-testid="count-rejected">{report.rejected}</span> rejected,{' '}
-        <span data-testid="count-ignored">{report.ignored}</span> ignored · {(report.audioSeconds / 60).toFixed(1)} min of audio ·{' '}
+        <span data-testid="count-ignored">{report.ignored}</span> ignored · {formatDuration(report.audioSeconds)} of audio ·{' '}
         {(report.elapsedMs / 1000).toFixed(1)} s{report.cancelled ? ' · cancelled, nothing was kept' : ''}
       </p>
       {[...groups].map(([kind, issues]) => (
