@@ -1,0 +1,67 @@
+// What a fine-tune trains, as the Train panel and the CLI offer it: LoRA on chosen projections,
+// residual bottleneck adapters, or the last N blocks (with the final norm and the output head).
+// Also the adapter-only file: just the trained tensors in safetensors, a small delta to share
+// that applies to the base model it was trained from.
+import { buildAcousticModel, mergeLora, type AdapterConfig, type LoraTarget, type ModelArch, type Weights } from '../asr/model';
+import type { LoadedModel } from '../asr/model-dir';
+import { decodeCheckpoint, encodeCheckpoint } from '../runtime/checkpoint';
+
+export type AdapterChoice =
+  | { kind: 'lora'; rank: number; alpha: number; targets: LoraTarget[] }
+  | { kind: 'bottleneck'; dim: number }
+  | { kind: 'last-layers'; layers: number };
+
+export const DEFAULT_ADAPTER: AdapterChoice = { kind: 'lora', rank: 8, alpha: 16, targets: ['q', 'v'] };
+
+/** The model's adapters during training: the base model's own (bottleneck) plus the chosen ones. */
+export function adapterConfig(choice: AdapterChoice, base: AdapterConfig = {}): AdapterConfig {
+  if (choice.kind === 'lora') return { ...base, lora: { rank: choice.rank, alpha: choice.alpha, targets: choice.targets } };
+  if (choice.kind === 'bottleneck') return { ...base, bottleneck: base.bottleneck ?? { dim: choice.dim } };
+  return { ...base };
+}
+
+/** Which parameters train. */
+export function trainableFor(choice: AdapterChoice, arch: ModelArch): (name: string) => boolean {
+  if (choice.kind === 'lora') return (n) => n.includes('.lora_');
+  if (choice.kind === 'bottleneck') return (n) => n.includes('.adapter.');
+  const first = Math.max(0, arch.blocks - choice.layers);
+  return (n) => n.startsWith('final_norm.') || n.startsWith('head.') || Number(/^encoder\.(\d+)\./.exec(n)?.[1] ?? -1) >= first;
+}
+
+/** Trained parameter count for a choice (what the adapter file holds). */
+export function trainableCount(choice: AdapterChoice, arch: ModelArch, base: AdapterConfig = {}): number {
+  const { g } = buildAcousticModel({ arch, adapters: adapterConfig(choice, base), batch: 1, frames: 64, masked: false });
+  const t = trainableFor(choice, arch);
+  return [...g.params.values()].filter((p) => t(p.value.name)).reduce((n, p) => n + p.init.data.length, 0);
+}
+
+/** Weights ready for the inference graph: LoRA folded into the projections, bottleneck kept. */
+export function mergedWeights(all: Weights, choice: AdapterChoice, base: AdapterConfig = {}): Weights {
+  return mergeLora(all, adapterConfig(choice, base));
+}
+
+export const ADAPTER_FORMAT = 'earshot-adapter';
+
+/** The trained tensors only, with what is needed to apply them again. */
+export function encodeAdapterFile(o: { weights: Weights; choice: AdapterChoice; arch: ModelArch; baseModel: string; baseAdapters?: AdapterConfig }): Uint8Array {
+  const trainable = trainableFor(o.choice, o.arch);
+  const tensors = new Map<string, { dims: number[]; data: Float32Array }>();
+  for (const [name, w] of o.weights) if (trainable(name)) tensors.set(name, { dims: [w.length], data: w });
+  return encodeCheckpoint({
+    tensors,
+    metadata: { format: ADAPTER_FORMAT, version: '1', choice: JSON.stringify(o.choice), base_model: o.baseModel, base_adapters: JSON.stringify(o.baseAdapters ?? {}) },
+  });
+}
+
+/** Applies an adapter file to the base model it was trained from: the merged weights and adapters for the inference graph. */
+export function applyAdapterFile(base: LoadedModel, bytes: Uint8Array): { weights: Weights; adapters: AdapterConfig; choice: AdapterChoice } {
+  const c = decodeCheckpoint(bytes);
+  if (c.metadata.format !== ADAPTER_FORMAT) throw new Error(`not an Earshot adapter file (format ${JSON.stringify(c.metadata.format)})`);
+  const choice = JSON.parse(c.metadata.choice) as AdapterChoice;
+  const all: Weights = new Map(base.weights);
+  for (const [name, t] of c.tensors) all.set(name, t.data as Float32Array);
+  const adapters = adapterConfig(choice, base.config.adapters);
+  // Missing tensors (a file for another architecture) are caught by the graph builder by name and size.
+  buildAcousticModel({ arch: base.config.arch, adapters, weights: all, batch: 1, frames: 64, masked: false });
+  return { weights: mergeLora(all, adapters), adapters: { bottleneck: adapters.bottleneck }, choice };
+}

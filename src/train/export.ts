@@ -1,0 +1,100 @@
+// The fine-tuned model as a model directory (LoRA merged into the weights, so model.onnx runs in
+// any onnxruntime) with a model card recording where it came from, and the zip the Export panel
+// downloads. The same zip imports back as a model.
+import type { LoadedModel } from '../asr/model-dir';
+import { MODEL_FILES, writeModelDir } from '../asr/model-dir';
+import type { Weights } from '../asr/model';
+import { readZip, writeZip } from '../data/zip';
+import { adapterConfig, mergedWeights, type AdapterChoice } from './adapters';
+
+export interface Metrics {
+  wer: number;
+  cer: number;
+  utterances: number;
+}
+
+export interface FineTuneRecord {
+  baseModel: { name: string; parameters?: number };
+  data: { datasets: string[]; trainUtterances: number; validationUtterances: number; trainSeconds: number };
+  training: { adapter: AdapterChoice; peakLr: number; warmupSteps: number; steps: number; skippedSteps: number; batchSeconds: number; augmentation: string; backend: string; minutes: number };
+  metrics: { base?: Metrics; fineTuned?: Metrics };
+  createdAt: string;
+}
+
+const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? 'n/a' : `${(100 * x).toFixed(1)}%`);
+
+export function modelCard(r: FineTuneRecord): string {
+  const a = r.training.adapter;
+  const adapter = a.kind === 'lora' ? `LoRA rank ${a.rank}, alpha ${a.alpha}, on ${a.targets.join(', ')} (merged into the weights)` : a.kind === 'bottleneck' ? `bottleneck adapters, ${a.dim} wide` : `last ${a.layers} block(s), final norm and head`;
+  const m = r.metrics;
+  return [
+    `# ${r.baseModel.name}, fine-tuned with Earshot`,
+    '',
+    `Fine-tuned in the browser on ${r.createdAt.slice(0, 10)}. A CTC character model: \`model.onnx\` maps log-mel features`,
+    '`[batch, time, n_mels]` to logits `[batch, time/4, vocab]`; `config.json` holds the front end and the architecture;',
+    '`tokens.txt` the vocabulary (sherpa-onnx style).',
+    '',
+    '## Base model',
+    '',
+    `${r.baseModel.name}${r.baseModel.parameters ? ` (${r.baseModel.parameters.toLocaleString('en')} parameters)` : ''}`,
+    '',
+    '## Data',
+    '',
+    `Datasets: ${r.data.datasets.join(', ') || 'n/a'}. ${r.data.trainUtterances} training utterances (${(r.data.trainSeconds / 60).toFixed(1)} min), ${r.data.validationUtterances} validation utterances.`,
+    '',
+    '## Training',
+    '',
+    `- adapter: ${adapter}`,
+    `- learning rate: peak ${r.training.peakLr}, ${r.training.warmupSteps} warmup steps, cosine decay`,
+    `- steps: ${r.training.steps} (${r.training.skippedSteps} skipped as non-finite), batches of ${r.training.batchSeconds} s`,
+    `- augmentation: ${r.training.augmentation}`,
+    `- ran on: ${r.training.backend}, ${r.training.minutes.toFixed(1)} min`,
+    '',
+    '## Validation metrics (normalized text, greedy decoding)',
+    '',
+    '| model | WER | CER | utterances |',
+    '|---|---|---|---|',
+    `| base | ${pct(m.base?.wer)} | ${pct(m.base?.cer)} | ${m.base?.utterances ?? 'n/a'} |`,
+    `| fine-tuned | ${pct(m.fineTuned?.wer)} | ${pct(m.fineTuned?.cer)} | ${m.fineTuned?.utterances ?? 'n/a'} |`,
+    '',
+    '```json',
+    JSON.stringify(r, null, 2),
+    '```',
+    '',
+  ].join('\n');
+}
+
+/** The fine-tuned model directory from the base model and all trained weights (adapters included). */
+export function fineTunedModelDir(base: LoadedModel, trained: Weights, choice: AdapterChoice, record: FineTuneRecord): Record<(typeof MODEL_FILES)[number], Uint8Array> {
+  const adapters = adapterConfig(choice, base.config.adapters);
+  return writeModelDir({
+    arch: base.config.arch,
+    weights: mergedWeights(trained, choice, base.config.adapters),
+    vocab: base.vocab,
+    frontEnd: base.config.frontEnd,
+    adapters: { bottleneck: adapters.bottleneck },
+    card: modelCard(record),
+    provenance: record as unknown as Record<string, unknown>,
+  });
+}
+
+export const EXPORT_FOLDER = 'earshot-model';
+
+/** A zip of a model directory (under one folder), optionally with the adapter-only file beside it. */
+export function modelZip(files: Record<string, Uint8Array>, extra: Record<string, Uint8Array> = {}): Uint8Array {
+  return writeZip([
+    ...Object.entries(files).map(([name, bytes]) => ({ path: `${EXPORT_FOLDER}/${name}`, bytes, compress: name !== 'model.onnx' })),
+    ...Object.entries(extra).map(([name, bytes]) => ({ path: name, bytes })),
+  ]);
+}
+
+/** The model-directory files in a zip, wherever they sit (the first folder holding model.onnx). */
+export async function modelFilesFromZip(bytes: Uint8Array): Promise<Record<string, Uint8Array>> {
+  const { files } = await readZip(bytes, { limits: { maxFileBytes: 1 << 30, maxImportBytes: 2 ** 31 } });
+  const onnx = files.find((f) => f.path === 'model.onnx' || f.path.endsWith('/model.onnx'));
+  if (!onnx) throw new Error('the zip holds no model.onnx');
+  const dir = onnx.path.slice(0, onnx.path.length - 'model.onnx'.length);
+  const out: Record<string, Uint8Array> = {};
+  for (const f of files) if (f.path.startsWith(dir) && (MODEL_FILES as readonly string[]).includes(f.path.slice(dir.length))) out[f.path.slice(dir.length)] = await f.read();
+  return out;
+}
