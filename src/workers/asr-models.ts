@@ -1,0 +1,77 @@
+// Where models come from: the base model shipped with the app (public/models/base/, fetched from
+// this origin only), or a model stored in the app's IndexedDB (imported from disk or fine-tuned).
+// Used by both workers.
+import { countParameters } from '../asr/model';
+import { MODEL_FILES, readModelDir, type LoadedModel } from '../asr/model-dir';
+import { appDb } from './train-db';
+
+export const BUILTIN_BASE_ID = 'builtin:base';
+
+/** The shipped base model is absent (public/models/base/ is empty). */
+export class ModelMissingError extends Error {
+  override readonly name = 'ModelMissingError';
+}
+
+function baseUrl(): string {
+  // Same origin, under the app's base path; never another host.
+  const base = (import.meta.env?.BASE_URL as string | undefined) ?? '/';
+  return new URL(`${base}models/base/`, self.location.origin).href;
+}
+
+export async function loadModelFiles(id: string): Promise<{ name: string; files: Record<string, Uint8Array> }> {
+  if (id === BUILTIN_BASE_ID) {
+    const files: Record<string, Uint8Array> = {};
+    for (const name of MODEL_FILES) {
+      const res = await fetch(new URL(name, baseUrl()), { credentials: 'same-origin' });
+      // A dev server answers a missing file with index.html (200, text/html): not a model file either.
+      const html = (res.headers.get('content-type') ?? '').includes('text/html');
+      if (!res.ok || html) {
+        if (name === 'README.md') continue;
+        throw new ModelMissingError(`The base model is not installed: ${name} is missing from public/models/base/. Import a model directory or an exported zip instead.`);
+      }
+      files[name] = new Uint8Array(await res.arrayBuffer());
+    }
+    return { name: 'Base model', files };
+  }
+  const m = await (await appDb()).get('models', id);
+  if (!m) throw new ModelMissingError(`Model ${id} is no longer stored. Import it again.`);
+  return { name: m.name, files: m.files };
+}
+
+export interface ModelSummary {
+  id: string;
+  name: string;
+  source: 'builtin' | 'imported' | 'fine-tuned';
+  bytes: number;
+  parameters: number;
+  vocabulary: string[];
+  arch: LoadedModel['config']['arch'];
+  adapters: string;
+  /** Metrics the model card's provenance records, if any. */
+  metrics?: Record<string, unknown>;
+  card: string;
+}
+
+export function summarize(id: string, name: string, source: ModelSummary['source'], files: Record<string, Uint8Array>, model: LoadedModel): ModelSummary {
+  const bytes = Object.values(files).reduce((n, f) => n + f.byteLength, 0);
+  const bn = model.config.adapters?.bottleneck;
+  return {
+    id,
+    name,
+    source,
+    bytes,
+    parameters: [...model.weights.values()].reduce((n, w) => n + w.length, 0) || countParameters(model.config.arch),
+    vocabulary: model.vocab.tokens.map((t) => (t === ' ' ? '␣' : t)),
+    arch: model.config.arch,
+    adapters: bn ? `bottleneck adapters (${bn.dim})` : 'none',
+    metrics: (model.config.provenance?.metrics as Record<string, unknown> | undefined) ?? undefined,
+    card: model.card,
+  };
+}
+
+export async function loadModel(id: string): Promise<{ model: LoadedModel; summary: ModelSummary }> {
+  const { name, files } = await loadModelFiles(id);
+  const model = readModelDir(files);
+  const source = id === BUILTIN_BASE_ID ? 'builtin' : ((await (await appDb()).get('models', id))?.source ?? 'imported');
+  return { model, summary: summarize(id, name, source, files, model) };
+}

@@ -1,0 +1,36 @@
+// The ASR worker's API (comlink): load a model and say which backend runs it, import a model from
+// files, transcribe a take, evaluate models on validation splits, and package a model as a zip.
+// Audio moves in with transfer lists; results are small.
+import type { BackendInfo } from '../runtime/types';
+import type { Score } from '../train/score';
+import type { ModelSummary } from './asr-models';
+
+export interface FileRef {
+  path: string;
+  file: Blob;
+}
+
+export type ImportModelResult = { ok: true; summary: ModelSummary } | { ok: false; problems: string[] };
+
+export interface EvalProgress {
+  model: string;
+  done: number;
+  total: number;
+}
+
+export interface ModelScore {
+  modelId: string;
+  name: string;
+  score: Score;
+}
+
+export interface AsrApi {
+  load(modelId: string): Promise<{ summary: ModelSummary; backend: BackendInfo }>;
+  importModel(files: FileRef[], name?: string): Promise<ImportModelResult>;
+  /** 16 kHz mono samples (transfer the buffer). */
+  transcribe(modelId: string, samples: Float32Array): Promise<{ text: string; ms: number }>;
+  /** Each model on the validation split of the datasets. */
+  evaluate(modelIds: string[], datasetIds: string[], onProgress?: (p: EvalProgress) => void): Promise<ModelScore[]>;
+  /** The model directory as a zip (fine-tuned models add their adapter file separately). */
+  exportModel(modelId: string): Promise<{ zip: Uint8Array; fileName: string; adapter?: Uint8Array }>;
+}

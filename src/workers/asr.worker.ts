@@ -1,0 +1,102 @@
+/// <reference lib="webworker" />
+// The ASR worker: model loading and validation, transcription of takes, evaluation and model
+// export. Its own onnxruntime instance (WebGPU when the browser offers it, else WASM, and WASM
+// again if a WebGPU session cannot be created), apart from training's.
+import { expose, transfer } from 'comlink';
+import { readModelDir, ModelDirError } from '../asr/model-dir';
+import { Recognizer } from '../asr/recognizer';
+import { utteranceSamples } from '../data/features';
+import { DataStore } from '../data/storage';
+import type { Backend } from '../runtime/types';
+import { bestWebBackend, wasmBackend } from '../runtime/web';
+import { modelFilesFromZip, modelZip } from '../train/export';
+import { scoreTranscripts } from '../train/score';
+import { loadModel, summarize } from './asr-models';
+import type { AsrApi } from './asr-protocol';
+import { appDb } from './train-db';
+
+let backendPromise: Promise<Backend> | undefined;
+const recognizers = new Map<string, Promise<{ rec: Recognizer; backend: Backend }>>();
+
+async function recognizer(modelId: string) {
+  let r = recognizers.get(modelId);
+  if (!r) {
+    r = (async () => {
+      const { model } = await loadModel(modelId);
+      let backend = await (backendPromise ??= bestWebBackend());
+      try {
+        return { rec: await Recognizer.create(backend, model), backend };
+      } catch (e) {
+        if (backend.info.name !== 'webgpu') throw e;
+        backend = wasmBackend({}, `WebGPU could not run this model (${(e as Error).message})`);
+        backendPromise = Promise.resolve(backend);
+        return { rec: await Recognizer.create(backend, model), backend };
+      }
+    })();
+    recognizers.set(modelId, r);
+    r.catch(() => recognizers.delete(modelId));
+  }
+  return r;
+}
+
+const api: AsrApi = {
+  async load(modelId) {
+    const { summary } = await loadModel(modelId);
+    const { backend } = await recognizer(modelId);
+    return { summary, backend: backend.info };
+  },
+
+  async importModel(refs, name) {
+    try {
+      let files: Record<string, Uint8Array> = {};
+      const zip = refs.find((r) => r.path.toLowerCase().endsWith('.zip'));
+      if (zip) files = await modelFilesFromZip(new Uint8Array(await zip.file.arrayBuffer()));
+      else for (const r of refs) files[r.path.split('/').pop()!] = new Uint8Array(await r.file.arrayBuffer());
+      const model = readModelDir(files);
+      const id = crypto.randomUUID();
+      const title = name ?? (zip ? zip.path.replace(/\.zip$/i, '') : refs[0]?.path.split('/')[0]) ?? 'Imported model';
+      await (await appDb()).put('models', { id, name: title, source: 'imported', createdAt: Date.now(), files });
+      return { ok: true, summary: summarize(id, title, 'imported', files, model) };
+    } catch (e) {
+      return { ok: false, problems: e instanceof ModelDirError ? e.problems : [(e as Error).message] };
+    }
+  },
+
+  async transcribe(modelId, samples) {
+    const { rec } = await recognizer(modelId);
+    const t0 = performance.now();
+    const text = await rec.transcribeSamples(samples);
+    return { text, ms: performance.now() - t0 };
+  },
+
+  async evaluate(modelIds, datasetIds, onProgress) {
+    const store = await DataStore.open();
+    const utts = (await Promise.all(datasetIds.map((d) => store.listUtterances(d)))).flat().filter((u) => u.split === 'validation' && u.text);
+    const audio = new Map<string, Float32Array>();
+    const out = [];
+    for (const modelId of modelIds) {
+      const { rec } = await recognizer(modelId);
+      const name = (await loadModel(modelId)).summary.name;
+      const items = [];
+      for (const [i, u] of utts.entries()) {
+        let samples = audio.get(u.id);
+        if (!samples) audio.set(u.id, (samples = await utteranceSamples(await store.getAudio(u.id), u, rec.model.config.frontEnd.sampleRate)));
+        items.push({ id: u.id, ref: u.text, hyp: await rec.transcribeSamples(samples) });
+        onProgress?.({ model: name, done: i + 1, total: utts.length });
+      }
+      out.push({ modelId, name, score: scoreTranscripts(items) });
+    }
+    store.close();
+    return out;
+  },
+
+  async exportModel(modelId) {
+    const m = await (await appDb()).get('models', modelId);
+    if (!m) throw new Error(`model ${modelId} is not stored`);
+    const zip = modelZip(m.files);
+    const safe = m.name.replace(/[^\w.-]+/g, '_') || 'model';
+    return transfer({ zip, fileName: `${safe}.zip`, adapter: m.adapter }, [zip.buffer as ArrayBuffer]);
+  },
+};
+
+expose(api);

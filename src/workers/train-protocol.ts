@@ -1,0 +1,44 @@
+// The train worker's API (comlink). One run at a time; progress comes back as small events,
+// step points batched (at most one message per PROGRESS_MS) before they reach the store.
+import type { RunStatus, TrainSettings } from './train-db';
+
+export const PROGRESS_MS = 250;
+
+export interface StepPoint {
+  step: number;
+  loss: number;
+  lr: number;
+  throughput: number;
+  skipped: boolean;
+}
+
+export type TrainEvent =
+  | { type: 'status'; runId: string; status: RunStatus | 'preparing'; message?: string; backend?: string; totalSteps?: number }
+  | { type: 'steps'; runId: string; points: StepPoint[]; step: number; totalSteps: number; skipped: number; elapsedMs: number; epoch: number }
+  | { type: 'eval'; runId: string; step: number; valLoss: number; wer: number; cer: number }
+  | { type: 'checkpoint'; runId: string; step: number };
+
+export interface RunOutcome {
+  runId: string;
+  status: RunStatus;
+  message?: string;
+  resultModelId?: string;
+}
+
+export interface StartRequest {
+  modelId: string;
+  modelName: string;
+  datasetIds: string[];
+  datasetNames: string[];
+  settings: TrainSettings;
+}
+
+export interface TrainApi {
+  /** Starts a run; resolves when it ends, fails or diverges (a pause keeps it pending). */
+  start(req: StartRequest, onEvent: (e: TrainEvent) => void): Promise<RunOutcome>;
+  /** Continues a stored run from its last checkpoint; `backend` overrides the run's choice (e.g. WASM after GPU loss). */
+  resume(runId: string, onEvent: (e: TrainEvent) => void, backend?: TrainSettings['backend']): Promise<RunOutcome>;
+  pause(): Promise<void>;
+  unpause(): Promise<void>;
+  stop(): Promise<void>;
+}
