@@ -76,6 +76,8 @@ describe('toy Transformer training across backends', () => {
     expect(gpu.backend).toBe('webgpu');
     console.log(`WebGPU adapter: ${gpu.device}; ms/step wasm ${wasm.msPerStep.toFixed(1)}, webgpu ${gpu.msPerStep.toFixed(1)}`);
     expectMonotone(gpu.losses);
+    // the whole training state stayed on the GPU between steps
+    expect(Object.keys(gpu.stateLocations)).toEqual(['gpu-buffer']);
     expect(gpu.losses[49]).toBeLessThan(gpu.losses[0] * 0.5);
   });
 

@@ -11,6 +11,8 @@ export interface HarnessResult {
   losses: number[];
   params: Record<string, number[]>;
   msPerStep: number;
+  /** Where the training state lived after the last step. */
+  stateLocations: Record<string, number>;
 }
 
 async function train(backendName: 'webgpu' | 'wasm', steps: number): Promise<HarnessResult> {
@@ -26,10 +28,11 @@ async function train(backendName: 'webgpu' | 'wasm', steps: number): Promise<Har
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) losses.push((await trainer.step(batch, 1e-3)).loss!);
   const msPerStep = (performance.now() - t0) / steps;
+  const stateLocations = trainer.stateLocations();
   const params: Record<string, number[]> = {};
   for (const [k, v] of await trainer.parameters()) params[k] = Array.from(v);
   await trainer.dispose();
-  return { backend: backend.info.name, device: backend.info.device, losses, params, msPerStep };
+  return { backend: backend.info.name, device: backend.info.device, losses, params, msPerStep, stateLocations };
 }
 
 export interface BenchResult {

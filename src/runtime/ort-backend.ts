@@ -24,6 +24,9 @@ class OrtDeviceTensor implements DeviceTensor {
   get dims(): readonly number[] {
     return this.tensor.dims;
   }
+  get location(): string {
+    return this.tensor.location;
+  }
   dispose(): void {
     // Tensors created from host arrays have nothing to free; GPU-resident ones release their buffer.
     if (this.tensor.location === 'gpu-buffer') this.tensor.dispose();

@@ -108,6 +108,13 @@ export class Trainer {
     };
   }
 
+  /** How many state tensors live where (e.g. { 'gpu-buffer': 452 } on WebGPU after a step). */
+  stateLocations(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const t of this.state.values()) out[t.location] = (out[t.location] ?? 0) + 1;
+    return out;
+  }
+
   /** Reads the whole training state back to the host (parameters, moments, step), keyed by input name. */
   async exportState(metadata: Record<string, string> = {}): Promise<Checkpoint> {
     const tensors = new Map<string, NamedTensor>();

@@ -20,6 +20,8 @@ export interface BackendInfo {
 /** An opaque tensor owned by the runtime (on the GPU for WebGPU). */
 export interface DeviceTensor {
   readonly dims: readonly number[];
+  /** Where the data lives: 'gpu-buffer' for WebGPU-resident tensors, 'cpu' otherwise. */
+  readonly location: string;
   dispose(): void;
 }
 
