@@ -1,0 +1,57 @@
+// Choosing and importing the model the app transcribes with and fine-tunes. The model itself is
+// loaded in the ASR worker; the store gets its card summary and the backend that runs it.
+import { asrWorker } from '../workers/asr-client';
+import { BUILTIN_BASE_ID } from '../workers/asr-models';
+import type { FileRef } from '../workers/asr-protocol';
+import { appDb } from '../workers/train-db';
+import { useApp } from './app-store';
+
+const CURRENT_KEY = 'earshot.modelId';
+
+export async function refreshModels(): Promise<void> {
+  const stored = await (await appDb()).getAll('models');
+  const models = [
+    { id: BUILTIN_BASE_ID, name: 'Base model (shipped with the app)', source: 'builtin' },
+    ...stored.sort((a, b) => a.createdAt - b.createdAt).map((m) => ({ id: m.id, name: m.name, source: m.source })),
+  ];
+  useApp.setState({ models });
+}
+
+export async function selectModelId(id: string): Promise<boolean> {
+  useApp.setState({ modelId: id, modelStatus: 'loading', modelMessages: [], model: undefined });
+  try {
+    const { summary, backend } = await asrWorker().load(id);
+    // A slower, earlier choice must not overwrite a later one.
+    if (useApp.getState().modelId !== id) return false;
+    useApp.setState({ model: summary, backend, modelStatus: 'ready' });
+    localStorage.setItem(CURRENT_KEY, id);
+    return true;
+  } catch (e) {
+    const err = e as Error;
+    useApp.setState({ modelStatus: err.name === 'ModelMissingError' ? 'missing' : 'error', modelMessages: err.message.split('\n').filter(Boolean) });
+    return false;
+  }
+}
+
+/** The model chosen last time, or the shipped base model. */
+export async function initModel(): Promise<void> {
+  await refreshModels();
+  const saved = localStorage.getItem(CURRENT_KEY);
+  if (saved && saved !== BUILTIN_BASE_ID && useApp.getState().models.some((m) => m.id === saved)) {
+    if (await selectModelId(saved)) return;
+  }
+  await selectModelId(BUILTIN_BASE_ID);
+}
+
+/** Imports a model directory's files (or the zip Export produces) and makes it current. */
+export async function importModel(files: FileRef[]): Promise<void> {
+  if (files.length === 0) return;
+  useApp.setState({ modelStatus: 'loading', modelMessages: [] });
+  const r = await asrWorker().importModel(files);
+  if (!r.ok) {
+    useApp.setState({ modelStatus: 'error', modelMessages: ['This is not a usable model directory:', ...r.problems] });
+    return;
+  }
+  await refreshModels();
+  await selectModelId(r.summary.id);
+}

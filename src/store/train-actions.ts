@@ -1,0 +1,126 @@
+// Starting, pausing, resuming and stopping training runs in the train worker, and folding its
+// (already throttled) events into the store's run view and chart history.
+import { proxy } from 'comlink';
+import { useDataStore } from '../ui/data/data-store';
+import { trainWorker } from '../workers/train-client';
+import { appDb, emptyHistory, latestRun, type RunHistory, type RunRecord, type TrainSettings } from '../workers/train-db';
+import type { RunOutcome, TrainEvent } from '../workers/train-protocol';
+import { useApp, type RunView } from './app-store';
+import { refreshModels } from './model-actions';
+
+/** Charts stay responsive: past this many points a series keeps every other one of its older half. */
+const MAX_POINTS = 4000;
+const append = (series: [number, number][], points: [number, number][]) => {
+  let out = series.concat(points);
+  if (out.length > MAX_POINTS) {
+    const half = out.length >> 1;
+    out = out.slice(0, half).filter((_, i) => i % 2 === 0).concat(out.slice(half));
+  }
+  return out;
+};
+
+function onEvent(e: TrainEvent): void {
+  useApp.setState((s) => {
+    const run: RunView = s.run?.id === e.runId ? s.run : { id: e.runId, status: 'preparing', step: 0, totalSteps: 0, skipped: 0, elapsedMs: 0 };
+    switch (e.type) {
+      case 'status':
+        return { run: { ...run, status: e.status, message: e.message, backend: e.backend ?? run.backend, totalSteps: e.totalSteps ?? run.totalSteps } };
+      case 'steps': {
+        const h = s.history;
+        const ok = e.points.filter((p) => !p.skipped);
+        return {
+          run: { ...run, step: e.step, totalSteps: e.totalSteps, skipped: e.skipped, elapsedMs: e.elapsedMs },
+          history: {
+            ...h,
+            loss: append(h.loss, ok.map((p) => [p.step, p.loss])),
+            lr: append(h.lr, e.points.map((p) => [p.step, p.lr])),
+            throughput: append(h.throughput, e.points.map((p) => [p.step, p.throughput])),
+          },
+        };
+      }
+      case 'eval': {
+        const h = s.history;
+        return { history: { ...h, valLoss: [...h.valLoss, [e.step, e.valLoss]], wer: [...h.wer, [e.step, e.wer]], cer: [...h.cer, [e.step, e.cer]] } };
+      }
+      case 'checkpoint':
+        return { run: { ...run, checkpointStep: e.step } };
+    }
+  });
+}
+
+const eventProxy = () => proxy(onEvent);
+
+function finish(o: RunOutcome): void {
+  useApp.setState((s) => ({ run: s.run && { ...s.run, status: o.status, message: o.message, resultModelId: o.resultModelId } }));
+  if (o.status === 'failed' || o.status === 'diverged') void checkResumable();
+  if (o.resultModelId) void refreshModels();
+}
+
+export function setSettings(patch: Partial<TrainSettings>): void {
+  useApp.setState((s) => ({ settings: { ...s.settings, ...patch } }));
+}
+
+export function setDatasetIds(ids: string[]): void {
+  useApp.setState({ datasetIds: ids });
+}
+
+export async function startTraining(): Promise<void> {
+  const s = useApp.getState();
+  if (!s.model || s.run?.status === 'running' || s.run?.status === 'preparing' || s.run?.status === 'paused') return;
+  const datasets = useDataStore.getState().datasets.filter((d) => s.datasetIds.includes(d.id));
+  useApp.setState({ run: undefined, resumable: undefined, history: emptyHistory() });
+  const outcome = await trainWorker().start(
+    { modelId: s.modelId, modelName: s.model.name, datasetIds: datasets.map((d) => d.id), datasetNames: datasets.map((d) => d.name), settings: s.settings },
+    eventProxy(),
+  );
+  finish(outcome);
+}
+
+/** Continues a stored run from its last checkpoint (on WASM when asked, e.g. after the GPU was lost). */
+export async function resumeRun(runId: string, backend?: TrainSettings['backend']): Promise<void> {
+  const record = await (await appDb()).get('runs', runId);
+  if (!record) return;
+  useApp.setState({ resumable: undefined, run: viewOf(record), history: record.history, settings: record.settings, datasetIds: record.datasetIds });
+  finish(await trainWorker().resume(runId, eventProxy(), backend));
+}
+
+export const pauseTraining = () => trainWorker().pause();
+export const unpauseTraining = () => trainWorker().unpause();
+export const stopTraining = () => trainWorker().stop();
+
+function viewOf(r: RunRecord): RunView {
+  return {
+    id: r.id,
+    status: r.status,
+    message: r.message,
+    step: r.position?.step ?? 0,
+    totalSteps: r.totalSteps,
+    skipped: r.position?.skipped ?? 0,
+    elapsedMs: r.position?.elapsedMs ?? 0,
+    backend: r.backend,
+    checkpointStep: r.checkpointStep,
+    resultModelId: r.resultModelId,
+  };
+}
+
+/**
+ * After a reload: the latest run is shown with its chart history, and if it did not finish (the
+ * tab closed mid-training, it was paused, or it failed) it is offered for resuming.
+ */
+export async function checkResumable(): Promise<void> {
+  const r = await latestRun();
+  if (!r) return;
+  const ckpt = await (await appDb()).get('checkpoints', r.id);
+  const current = useApp.getState().run;
+  const live = current?.id === r.id && (current.status === 'running' || current.status === 'preparing' || current.status === 'paused');
+  if (live) return;
+  const unfinished = r.status === 'running' || r.status === 'paused' || r.status === 'failed';
+  const history: RunHistory = r.history ?? emptyHistory();
+  useApp.setState({
+    run: unfinished ? undefined : viewOf(r),
+    history,
+    settings: r.settings,
+    datasetIds: r.datasetIds,
+    resumable: unfinished && ckpt ? { ...viewOf(r), checkpointStep: ckpt.step } : undefined,
+  });
+}

@@ -1,0 +1,48 @@
+import { formatBytes } from '../../data/limits';
+import { useApp } from '../../store/app-store';
+import { pct } from '../format';
+
+/** Size, parameters, vocabulary, metrics of the current model, and the backend that runs it. */
+export function ModelCard() {
+  const model = useApp((s) => s.model);
+  const backend = useApp((s) => s.backend);
+  if (!model) return null;
+  const m = model.metrics as { base?: { wer: number; cer: number }; fineTuned?: { wer: number; cer: number } } | undefined;
+  return (
+    <article className="card" data-testid="model-card">
+      <h3>{model.name}</h3>
+      <dl>
+        <dt>Size</dt>
+        <dd data-testid="model-size">{formatBytes(model.bytes)}</dd>
+        <dt>Parameters</dt>
+        <dd data-testid="model-parameters">{model.parameters.toLocaleString('en')}</dd>
+        <dt>Architecture</dt>
+        <dd>
+          {model.arch.blocks} blocks × d_model {model.arch.dModel}, {model.arch.heads} heads, {model.arch.nMels} mel bins; adapters: {model.adapters}
+        </dd>
+        <dt>Vocabulary</dt>
+        <dd data-testid="model-vocab">
+          {model.vocabulary.length} tokens: <code>{model.vocabulary.join(' ')}</code>
+        </dd>
+        {m && (
+          <>
+            <dt>Validation metrics</dt>
+            <dd data-testid="model-metrics">
+              base WER {pct(m.base?.wer)} / CER {pct(m.base?.cer)} → fine-tuned WER {pct(m.fineTuned?.wer)} / CER {pct(m.fineTuned?.cer)}
+            </dd>
+          </>
+        )}
+        <dt>Runs on</dt>
+        <dd data-testid="model-backend" data-backend={backend?.name}>
+          {backend ? (backend.name === 'webgpu' ? `WebGPU — ${backend.device}` : `WASM — ${backend.device}`) : '…'}
+        </dd>
+      </dl>
+      {model.card && (
+        <details>
+          <summary>Model card</summary>
+          <pre className="model-card-text">{model.card}</pre>
+        </details>
+      )}
+    </article>
+  );
+}

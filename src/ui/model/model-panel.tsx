@@ -1,0 +1,54 @@
+import { useApp } from '../../store/app-store';
+import { importModel, selectModelId } from '../../store/model-actions';
+import type { FileRef } from '../../workers/asr-protocol';
+import { ModelCard } from './model-card';
+
+const refs = (files: FileList): FileRef[] => Array.from(files, (f) => ({ path: f.webkitRelativePath || f.name, file: f }));
+
+/** The current model: its card, the backend running it, choosing another and importing one. */
+export function ModelPanel() {
+  const status = useApp((s) => s.modelStatus);
+  const messages = useApp((s) => s.modelMessages);
+  const modelId = useApp((s) => s.modelId);
+  const models = useApp((s) => s.models);
+  return (
+    <section aria-labelledby="model-heading">
+      <h2 id="model-heading">Model</h2>
+      <label>
+        Current model{' '}
+        <select data-testid="model-select" value={modelId} onChange={(e) => void selectModelId(e.target.value)}>
+          {models.map((m) => (
+            <option key={m.id} value={m.id}>
+              {m.name} {m.source !== 'builtin' ? `(${m.source})` : ''}
+            </option>
+          ))}
+        </select>
+      </label>
+      <p data-testid="model-status" data-status={status}>
+        {status === 'loading' && 'Loading the model…'}
+        {status === 'missing' && 'No model is available yet.'}
+        {status === 'error' && 'The model could not be loaded.'}
+        {status === 'ready' && 'Ready.'}
+      </p>
+      {messages.length > 0 && (
+        <ul role="alert" data-testid="model-messages" className="problems">
+          {messages.map((m, i) => (
+            <li key={i}>{m}</li>
+          ))}
+        </ul>
+      )}
+      <ModelCard />
+      <fieldset>
+        <legend>Import a model</legend>
+        <p>A model directory (model.onnx, config.json, tokens.txt, README.md) or the zip that Export produces. It is checked, then kept in this browser.</p>
+        <label>
+          Files or zip <input data-testid="model-import-files" type="file" multiple accept=".zip,.onnx,.json,.txt,.md" onChange={(e) => e.target.files && void importModel(refs(e.target.files))} />
+        </label>{' '}
+        <label>
+          Folder <input type="file" ref={(el) => el?.setAttribute('webkitdirectory', '')} onChange={(e) => e.target.files && void importModel(refs(e.target.files))} />
+        </label>
+      </fieldset>
+    </section>
+  );
+}
+

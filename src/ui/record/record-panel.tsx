@@ -1,0 +1,115 @@
+import { useEffect, useRef, useState } from 'react';
+import { useApp } from '../../store/app-store';
+import { saveTake } from '../../store/record-actions';
+import { LevelMeter, type LevelMeterHandle } from './level-meter';
+import { BUILT_IN_PROMPTS, parsePromptFile } from './prompts';
+import { Recorder } from './recorder';
+import { TakeCard } from './take-card';
+
+/** Record takes (toggle, push-to-talk, auto-stop on silence), correct what the model heard, accept. */
+export function RecordPanel() {
+  const takes = useApp((s) => s.takes);
+  const message = useApp((s) => s.recordMessage);
+  const ready = useApp((s) => s.modelStatus === 'ready');
+  const [recording, setRecording] = useState(false);
+  const [autoStop, setAutoStop] = useState(true);
+  const [prompted, setPrompted] = useState(false);
+  const [prompts, setPrompts] = useState<readonly string[]>(BUILT_IN_PROMPTS);
+  const [index, setIndex] = useState(0);
+  const rec = useRef<Recorder | null>(null);
+  const meter = useRef<LevelMeterHandle>(null);
+  const prompt = prompted ? prompts[index % prompts.length] : undefined;
+
+  const start = async () => {
+    if (rec.current) return;
+    try {
+      rec.current = await Recorder.start({ autoStop, onLevel: (r) => meter.current?.set(r), onAutoStop: () => void stop() });
+      setRecording(true);
+      useApp.setState({ recordMessage: undefined });
+    } catch (e) {
+      useApp.setState({ recordMessage: `The microphone could not be opened: ${(e as Error).message}` });
+    }
+  };
+  const stop = async () => {
+    const r = rec.current;
+    if (!r) return;
+    rec.current = null;
+    setRecording(false);
+    meter.current?.set(0);
+    const samples = await r.stop();
+    if (samples.length < 1600) return;
+    await saveTake(samples, prompt);
+    if (prompted) setIndex((i) => i + 1);
+  };
+
+  // Push-to-talk on the space bar (outside text fields).
+  useEffect(() => {
+    const typing = (e: KeyboardEvent) => e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement;
+    const down = (e: KeyboardEvent) => e.code === 'Space' && !e.repeat && !typing(e) && (e.preventDefault(), void start());
+    const up = (e: KeyboardEvent) => e.code === 'Space' && !typing(e) && void stop();
+    window.addEventListener('keydown', down);
+    window.addEventListener('keyup', up);
+    return () => {
+      window.removeEventListener('keydown', down);
+      window.removeEventListener('keyup', up);
+    };
+  });
+
+  const pending = takes.filter((t) => t.status === 'pending');
+  const accepted = takes.filter((t) => t.status === 'accepted');
+  return (
+    <section aria-labelledby="record-heading">
+      <h2 id="record-heading">Record & correct</h2>
+      <div className="controls">
+        <label>
+          <input type="checkbox" data-testid="prompted-mode" checked={prompted} onChange={(e) => setPrompted(e.target.checked)} /> Prompted mode
+        </label>{' '}
+        <label>
+          <input type="checkbox" checked={autoStop} onChange={(e) => setAutoStop(e.target.checked)} /> Stop on silence
+        </label>
+        {prompted && (
+          <label>
+            {' '}
+            Sentences from a text file{' '}
+            <input type="file" accept=".txt" onChange={async (e) => {
+              const f = e.target.files?.[0];
+              const list = f ? parsePromptFile(await f.text()) : [];
+              if (list.length) {
+                setPrompts(list);
+                setIndex(0);
+              }
+            }} />
+          </label>
+        )}
+      </div>
+      {prompt && (
+        <p className="prompt" data-testid="prompt">
+          Read: “{prompt}” <button type="button" onClick={() => setIndex((i) => i + 1)}>Skip</button>
+        </p>
+      )}
+      <div className="controls">
+        <button type="button" data-testid="record-toggle" className={recording ? 'recording' : ''} disabled={!ready && !recording} onClick={() => void (recording ? stop() : start())}>
+          {recording ? '■ Stop' : '● Record'}
+        </button>{' '}
+        <button type="button" data-testid="push-to-talk" disabled={!ready} onPointerDown={() => void start()} onPointerUp={() => void stop()} onPointerLeave={() => recording && void stop()}>
+          Hold to talk (or hold Space)
+        </button>
+        <LevelMeter ref={meter} />
+      </div>
+      {!ready && <p>Load a model first (Model panel); takes are transcribed with it.</p>}
+      {message && <p role="alert">{message}</p>}
+      <h3>To correct ({pending.length})</h3>
+      <ul className="takes" data-testid="pending-takes">
+        {pending.map((t) => (
+          <TakeCard key={t.id} take={t} />
+        ))}
+      </ul>
+      <h3>Accepted ({accepted.length})</h3>
+      <ul className="takes" data-testid="accepted-takes">
+        {accepted.map((t) => (
+          <TakeCard key={t.id} take={t} />
+        ))}
+      </ul>
+    </section>
+  );
+}
