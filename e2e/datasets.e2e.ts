@@ -39,6 +39,14 @@ async function writeZipFile(sample: SampleDataset): Promise<string> {
   return path;
 }
 
+/** The app shell may put the Data panel behind a tab; open it when there is one. */
+async function openDataPanel() {
+  await page.locator('[data-testid="drop-zone"], [data-testid="tab-data"]').first().waitFor({ timeout: 120_000 });
+  const tab = page.getByTestId('tab-data');
+  if (await tab.count()) await tab.click();
+  await page.getByTestId('drop-zone').waitFor({ timeout: 60_000 });
+}
+
 /** A drop of real files and folders, as the OS would deliver it, at the drop zone's centre. */
 async function dropPaths(paths: string[]) {
   const box = (await page.getByTestId('drop-zone').boundingBox())!;
@@ -72,7 +80,7 @@ beforeAll(async () => {
   page.on('console', (m) => m.type() === 'error' && console.error('[page]', m.text()));
   page.on('pageerror', (e) => console.error('[page]', e.message));
   await page.goto(url);
-  await page.getByTestId('drop-zone').waitFor({ timeout: 120_000 });
+  await openDataPanel();
 });
 
 afterAll(async () => {
@@ -107,6 +115,7 @@ describe('dataset import in the browser', () => {
     expect(nemo.text).toMatch(/train_manifest\.json:3.*not valid JSON/);
 
     await page.reload();
+    await openDataPanel();
     await page.locator('[data-testid="dataset"]').nth(1).waitFor({ timeout: 60_000 });
     const listed = await page.locator('[data-testid="dataset"]').evaluateAll((els) => els.map((e) => [e.getAttribute('data-name'), Number(e.getAttribute('data-utterances'))]));
     expect(listed).toEqual([['hf', folder.expect.accepted], ['nemo-upload', zipped.expect.accepted]]);

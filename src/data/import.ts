@@ -57,6 +57,7 @@ export const decodeProbe: AudioProbe = async (bytes) => {
 // Give the event loop a turn this often, so a cancel message reaches a worker mid-import.
 const YIELD_EVERY_MS = 20;
 const yieldToLoop = () => new Promise<void>((r) => setTimeout(r, 0));
+const READ_AHEAD = 8;
 
 export async function importDataset(input: readonly ImportFile[], opts: ImportOptions = {}): Promise<ImportResult> {
   const now = opts.now ?? (() => performance.now());
@@ -152,6 +153,18 @@ export async function importDataset(input: readonly ImportFile[], opts: ImportOp
   // 3. Items.
   const seen = new Map<string, string>(); // audio hash + segment → where first seen
   const items = parsed.items;
+  // Read a few files ahead, so disk (or Blob) reads overlap with decoding the current one.
+  const reads = new Map<number, Promise<Uint8Array>>();
+  const readAhead = (k: number) => {
+    for (let j = k; j < Math.min(items.length, k + READ_AHEAD); j++) {
+      const audio = items[j].audio;
+      if (audio && !reads.has(j)) {
+        const p = audio.read();
+        p.catch(() => undefined); // handled when awaited below
+        reads.set(j, p);
+      }
+    }
+  };
   let lastYield = now();
   for (let i = 0; i < items.length; i++) {
     if (opts.signal?.aborted) {
@@ -163,6 +176,7 @@ export async function importDataset(input: readonly ImportFile[], opts: ImportOp
       lastYield = now();
     }
     progress('checking', i, items.length);
+    reads.delete(i - 1); // an item refused before its audio was needed
     const item = items[i];
     const where = { line: item.source.line };
     const label = item.audio?.path ?? item.audioRef;
@@ -188,7 +202,9 @@ export async function importDataset(input: readonly ImportFile[], opts: ImportOp
     const rawMissing = outOfVocab(vocab, item.transcript);
     let bytes: Uint8Array;
     try {
-      bytes = await item.audio.read();
+      readAhead(i);
+      bytes = await reads.get(i)!;
+      reads.delete(i);
     } catch (e) {
       issue('undecodable-audio', label, `cannot read the file: ${e instanceof Error ? e.message : String(e)}`, where);
       continue;

@@ -21,7 +21,9 @@ async function walk(entry: FileSystemEntry, out: FileRef[]): Promise<void> {
   for (;;) {
     const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
     if (batch.length === 0) return;
-    for (const child of batch) await walk(child, out);
+    // Concurrently: each file() is a round trip to the browser process, and a folder may hold
+    // thousands. Order does not matter, the import sorts by path.
+    await Promise.all(batch.map((child) => walk(child, out)));
   }
 }
 
