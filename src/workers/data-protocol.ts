@@ -23,7 +23,18 @@ export interface FeatureProgress {
 export interface DataApi {
   /** Import files (a folder's files, or zips) as one new dataset in IndexedDB. */
   import: {
-    args: { files: FileRef[]; name?: string; limits?: Partial<ImportLimits>; splitSeed?: number; validationFraction?: number };
+    args: {
+      files: FileRef[];
+      /**
+       * Dropped folders as File System Access handles (structured-cloneable, unlike
+       * FileSystemEntry): the worker walks them, so listing thousands of files costs the page nothing.
+       */
+      directories?: FileSystemDirectoryHandle[];
+      name?: string;
+      limits?: Partial<ImportLimits>;
+      splitSeed?: number;
+      validationFraction?: number;
+    };
     progress: ImportProgress;
     result: { datasetId: string | undefined; report: ImportReport; bySpeaker?: boolean };
   };

@@ -9,7 +9,7 @@ import type { NewUtterance } from '../data/model';
 import { assignSplits } from '../data/splits';
 import { DataStore, StorageQuotaError } from '../data/storage';
 import { blobChunks } from '../data/zip';
-import { PROGRESS_INTERVAL_MS, type DataApi, type DataMethod, type DataRequest, type DataResponse } from './data-protocol';
+import { PROGRESS_INTERVAL_MS, type DataApi, type DataMethod, type DataRequest, type DataResponse, type FileRef } from './data-protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -29,7 +29,9 @@ const WRITE_BATCH_BYTES = 16 * 2 ** 20;
 const handlers: { [K in DataMethod]: Handler<K> } = {
   async import(args, { signal, progress }) {
     const db = await store();
-    const files: ImportFile[] = args.files.map(({ path, file }) => ({
+    const refs = [...args.files];
+    for (const dir of args.directories ?? []) await walkDirectory(dir, dir.name, refs);
+    const files: ImportFile[] = refs.map(({ path, file }) => ({
       path,
       size: file.size,
       read: async () => new Uint8Array(await file.arrayBuffer()),
@@ -135,6 +137,19 @@ const handlers: { [K in DataMethod]: Handler<K> } = {
     return { samples };
   },
 };
+
+// The parts of the File System Access API the walk uses (https://fs.spec.whatwg.org/).
+type Handle = { kind: 'file'; name: string; getFile(): Promise<File> } | { kind: 'directory'; name: string; values(): AsyncIterable<Handle> };
+
+async function walkDirectory(dir: FileSystemDirectoryHandle, prefix: string, out: FileRef[]): Promise<void> {
+  const pending: Promise<void>[] = [];
+  for await (const h of (dir as unknown as Extract<Handle, { kind: 'directory' }>).values()) {
+    const path = `${prefix}/${h.name}`;
+    if (h.kind === 'directory') pending.push(walkDirectory(h as unknown as FileSystemDirectoryHandle, path, out));
+    else pending.push(h.getFile().then((file) => void out.push({ path, file })));
+  }
+  await Promise.all(pending);
+}
 
 const post = (msg: DataResponse, transfer: Transferable[] = []) => self.postMessage(msg, transfer);
 

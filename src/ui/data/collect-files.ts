@@ -1,14 +1,23 @@
 // Turning a drop or a file picker into import jobs. A dropped folder becomes one dataset, each
-// dropped zip one dataset, and loose files together one more. Directory entries must be taken
-// from the DataTransfer synchronously, inside the drop handler: the list is emptied afterwards.
+// dropped zip one dataset, and loose files together one more.
+//
+// Dropped folders go to the worker as File System Access handles where the browser has them
+// (Chromium): handles are structured-cloneable, so the worker lists the folder and the page does
+// no per-file work at all. Elsewhere the page walks FileSystemEntry trees (not cloneable) in small
+// concurrent chunks. Either way the DataTransfer must be read synchronously inside the drop
+// handler: it is emptied when the handler returns.
 import type { FileRef } from '../../workers/data-protocol';
 
 export interface ImportGroup {
   name: string;
   files: FileRef[];
+  directories?: FileSystemDirectoryHandle[];
 }
 
 const stripExt = (name: string) => name.replace(/\.[^.]+$/, '');
+const WALK_CHUNK = 32;
+
+type HandleItem = DataTransferItem & { getAsFileSystemHandle?(): Promise<FileSystemHandle | null> };
 
 /** Reads every file under a directory entry, following readEntries' batches of ~100. */
 async function walk(entry: FileSystemEntry, out: FileRef[]): Promise<void> {
@@ -21,39 +30,35 @@ async function walk(entry: FileSystemEntry, out: FileRef[]): Promise<void> {
   for (;;) {
     const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
     if (batch.length === 0) return;
-    // Concurrently: each file() is a round trip to the browser process, and a folder may hold
-    // thousands. Order does not matter, the import sorts by path.
-    await Promise.all(batch.map((child) => walk(child, out)));
+    // A few at a time: each file() is a round trip to the browser process, and thousands at once
+    // make one long task of their callbacks. Order does not matter, the import sorts by path.
+    for (let i = 0; i < batch.length; i += WALK_CHUNK) await Promise.all(batch.slice(i, i + WALK_CHUNK).map((child) => walk(child, out)));
   }
 }
 
-/** Call from the drop handler; the entries are captured before the first await. */
+/** Call from the drop handler; everything is taken from the DataTransfer before the first await. */
 export function groupsFromDrop(dt: DataTransfer): Promise<ImportGroup[]> {
-  const entries: FileSystemEntry[] = [];
-  const plain: File[] = [];
-  for (const item of Array.from(dt.items)) {
-    if (item.kind !== 'file') continue;
-    const entry = item.webkitGetAsEntry?.();
-    if (entry) entries.push(entry);
-    else {
-      const f = item.getAsFile();
-      if (f) plain.push(f);
-    }
-  }
-  if (entries.length === 0 && plain.length === 0) plain.push(...Array.from(dt.files));
+  const items = Array.from(dt.items).filter((i) => i.kind === 'file') as HandleItem[];
+  const useHandles = items.length > 0 && items.every((i) => typeof i.getAsFileSystemHandle === 'function');
+  const handles = useHandles ? items.map((i) => i.getAsFileSystemHandle!()) : [];
+  const entries = useHandles ? [] : items.map((i) => i.webkitGetAsEntry?.() ?? null);
+  const plain = useHandles ? [] : items.map((i) => i.getAsFile());
+  const fallback = items.length === 0 ? Array.from(dt.files) : [];
   return (async () => {
     const groups: ImportGroup[] = [];
-    const loose: FileRef[] = plain.map((file) => ({ path: file.name, file }));
-    for (const entry of entries) {
-      if (entry.isDirectory) {
+    const loose: FileRef[] = fallback.map((file) => ({ path: file.name, file }));
+    for (const h of await Promise.all(handles)) {
+      if (!h) continue;
+      if (h.kind === 'directory') groups.push({ name: h.name, files: [], directories: [h as FileSystemDirectoryHandle] });
+      else loose.push({ path: h.name, file: await (h as FileSystemFileHandle).getFile() });
+    }
+    for (const [k, entry] of entries.entries()) {
+      if (entry?.isDirectory) {
         const files: FileRef[] = [];
         await walk(entry, files);
         groups.push({ name: entry.name, files });
-      } else {
-        const files: FileRef[] = [];
-        await walk(entry, files);
-        loose.push(...files);
-      }
+      } else if (entry) await walk(entry, loose);
+      else if (plain[k]) loose.push({ path: plain[k]!.name, file: plain[k]! });
     }
     return [...groups, ...groupsFromLoose(loose)];
   })();

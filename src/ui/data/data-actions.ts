@@ -25,7 +25,7 @@ export async function importGroups(groups: ImportGroup[]): Promise<void> {
     for (const group of groups) {
       const call = dataClient().call(
         'import',
-        { files: group.files, name: group.name },
+        { files: group.files, directories: group.directories, name: group.name },
         { onProgress: (p) => useDataStore.setState({ progress: { label: group.name, ...p } }) },
       );
       running = call;

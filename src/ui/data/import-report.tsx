@@ -1,4 +1,5 @@
 import { formatDuration } from '../../data/limits';
+import { useState } from 'react';
 import { ISSUE_LABELS, type ImportIssue, type ImportReport, type IssueKind } from '../../data/report';
 
 /** One import's outcome: counts, then every rejected, changed or ignored thing grouped by reason. */
@@ -22,25 +23,37 @@ export function ImportReportView({ report }: { report: ImportReport }) {
         {(report.elapsedMs / 1000).toFixed(1)} s{report.cancelled ? ' · cancelled, nothing was kept' : ''}
       </p>
       {[...groups].map(([kind, issues]) => (
-        <details key={kind} data-testid={`issues-${kind}`} data-count={issues.length} open={issues.length <= 5}>
-          <summary>
-            {ISSUE_LABELS[kind]} ({issues.length}, {issues[0].severity})
-          </summary>
-          <ul>
-            {issues.slice(0, 200).map((i, k) => (
-              <li key={k}>
-                <code>
-                  {i.file}
-                  {i.line !== undefined ? `:${i.line}` : ''}
-                  {i.field ? ` [${i.field}]` : ''}
-                </code>{' '}
-                {i.message}
-              </li>
-            ))}
-            {issues.length > 200 && <li>… and {issues.length - 200} more</li>}
-          </ul>
-        </details>
+        <IssueGroup key={kind} kind={kind} issues={issues} />
       ))}
     </section>
+  );
+}
+
+const SHOWN = 200;
+
+/** One reason with its files. The list is only rendered while open: a big import has thousands. */
+function IssueGroup({ kind, issues }: { kind: IssueKind; issues: ImportIssue[] }) {
+  const [open, setOpen] = useState(issues.length <= 5);
+  return (
+    <details data-testid={`issues-${kind}`} data-count={issues.length} open={open} onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary>
+        {ISSUE_LABELS[kind]} ({issues.length}, {issues[0].severity})
+      </summary>
+      {open && (
+        <ul>
+          {issues.slice(0, SHOWN).map((i, k) => (
+            <li key={k}>
+              <code>
+                {i.file}
+                {i.line !== undefined ? `:${i.line}` : ''}
+                {i.field ? ` [${i.field}]` : ''}
+              </code>{' '}
+              {i.message}
+            </li>
+          ))}
+          {issues.length > SHOWN && <li>… and {issues.length - SHOWN} more</li>}
+        </ul>
+      )}
+    </details>
   );
 }
