@@ -74,6 +74,7 @@ export async function importDataset(input: readonly ImportFile[], opts: ImportOp
   let accepted = 0;
   let changed = 0;
   let cancelled = false;
+  const timings = { readMs: 0, decodeMs: 0, hashMs: 0, sinkMs: 0 };
   const progress = (phase: ImportProgress['phase'], done: number, total: number) =>
     opts.onProgress?.({ phase, done, total, audioSeconds, elapsedMs: now() - t0 });
 
@@ -203,7 +204,9 @@ export async function importDataset(input: readonly ImportFile[], opts: ImportOp
     let bytes: Uint8Array;
     try {
       readAhead(i);
+      const tr = now();
       bytes = await reads.get(i)!;
+      timings.readMs += now() - tr;
       reads.delete(i);
     } catch (e) {
       issue('undecodable-audio', label, `cannot read the file: ${e instanceof Error ? e.message : String(e)}`, where);
@@ -211,7 +214,9 @@ export async function importDataset(input: readonly ImportFile[], opts: ImportOp
     }
     let info: Awaited<ReturnType<AudioProbe>>;
     try {
+      const td = now();
       info = await probe(bytes, label);
+      timings.decodeMs += now() - td;
     } catch (e) {
       if (e instanceof AudioDecodeError && e.kind === 'truncated') issue('truncated-audio', label, e.message, where);
       else issue('undecodable-audio', label, e instanceof Error ? e.message : String(e), where);
@@ -231,7 +236,9 @@ export async function importDataset(input: readonly ImportFile[], opts: ImportOp
       issue('too-long', label, `${duration.toFixed(2)} s, longer than the maximum of ${limits.maxDurationSec} s`, where);
       continue;
     }
+    const th = now();
     const audioHash = await sha256Hex(bytes);
+    timings.hashMs += now() - th;
     const key = `${audioHash}@${offset.toFixed(3)}+${duration.toFixed(3)}`;
     const first = seen.get(key);
     if (first !== undefined) {
@@ -259,8 +266,11 @@ export async function importDataset(input: readonly ImportFile[], opts: ImportOp
       split: item.split,
       createdAt: Date.now(),
     };
-    if (opts.sink) await opts.sink(utterance);
-    else utterances.push(utterance);
+    if (opts.sink) {
+      const ts = now();
+      await opts.sink(utterance);
+      timings.sinkMs += now() - ts;
+    } else utterances.push(utterance);
     accepted++;
     audioSeconds += duration;
     acceptedBytes += bytes.byteLength;
@@ -283,6 +293,7 @@ export async function importDataset(input: readonly ImportFile[], opts: ImportOp
     counts: countIssues(issues),
     elapsedMs: now() - t0,
     cancelled,
+    timings,
   };
   return { report, utterances };
 }

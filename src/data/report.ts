@@ -92,6 +92,8 @@ export interface ImportReport {
   issues: ImportIssue[];
   counts: Partial<Record<IssueKind, number>>;
   elapsedMs: number;
+  /** Where the time went, ms: waiting for file reads, decoding, hashing, and the sink (storage). */
+  timings?: { readMs: number; decodeMs: number; hashMs: number; sinkMs: number };
   cancelled: boolean;
 }
 

@@ -43,11 +43,14 @@ const handlers: { [K in DataMethod]: Handler<K> } = {
     let buffer: NewUtterance[] = [];
     let bufferBytes = 0;
     let sourceValidation = false;
+    // One write in flight while the next batch is decoded: storage and CPU work overlap.
+    let inflight: Promise<void> = Promise.resolve();
     const flush = async () => {
       const batch = buffer;
       buffer = [];
       bufferBytes = 0;
-      await db.addUtterances(dataset.id, batch);
+      await inflight;
+      inflight = db.addUtterances(dataset.id, batch);
     };
     try {
       const { report } = await importDataset(files, {
@@ -63,6 +66,7 @@ const handlers: { [K in DataMethod]: Handler<K> } = {
         },
       });
       await flush();
+      await inflight;
       if (report.cancelled || report.accepted === 0) {
         // Nothing half-imported is left behind; the report still says what happened.
         await db.deleteDataset(dataset.id);

@@ -4,6 +4,7 @@ import { decodeText } from './text';
 import type { FormatParser, ParsedItem } from './types';
 
 const TRANSCRIPT_EXT = new Set(['txt', 'lab']);
+const READ_CHUNK = 64;
 const key = (f: VirtualFile) => `${dirname(f.path)}/${stem(f.path)}`;
 
 export const pairs: FormatParser = {
@@ -15,22 +16,27 @@ export const pairs: FormatParser = {
   async parse(files) {
     const audioByKey = new Map<string, VirtualFile>();
     for (const f of files) if (looksLikeAudio(f.path)) audioByKey.set(key(f), f);
-    const items: ParsedItem[] = [];
-    const metadata: string[] = [];
-    for (const f of files) {
-      if (!TRANSCRIPT_EXT.has(extension(f.path))) continue;
+    // A .txt with no audio beside it is only "transcript without audio" if it is short text; a
+    // README.txt is not a transcript. Lone .lab files always are.
+    const transcripts = files.filter(
+      (f) => TRANSCRIPT_EXT.has(extension(f.path)) &&
+        !(!audioByKey.has(key(f)) && extension(f.path) === 'txt' && /^(readme|license|licence|notes?|changelog)/i.test(stem(f.path))),
+    );
+    // Thousands of small reads: issue them in parallel chunks rather than one round trip at a time.
+    const texts: string[] = [];
+    for (let i = 0; i < transcripts.length; i += READ_CHUNK) {
+      const chunk = await Promise.all(transcripts.slice(i, i + READ_CHUNK).map(async (f) => decodeText(await f.read()).trim()));
+      texts.push(...chunk);
+    }
+    const items: ParsedItem[] = transcripts.map((f, i) => {
       const audio = audioByKey.get(key(f));
-      // A .txt with no audio beside it is only "transcript without audio" if it is short text; a
-      // README.txt is not a transcript. Lone .lab files always are.
-      if (!audio && extension(f.path) === 'txt' && /^(readme|license|licence|notes?|changelog)/i.test(stem(f.path))) continue;
-      metadata.push(f.path);
-      items.push({
+      return {
         audio,
         audioRef: audio?.path ?? `${dirname(f.path) ? dirname(f.path) + '/' : ''}${stem(f.path)}.wav`,
-        transcript: decodeText(await f.read()).trim(),
+        transcript: texts[i],
         source: { file: f.path },
-      });
-    }
-    return { items, issues: [], metadataFiles: metadata };
+      };
+    });
+    return { items, issues: [], metadataFiles: transcripts.map((f) => f.path) };
   },
 };

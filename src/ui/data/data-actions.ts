@@ -76,3 +76,23 @@ function describe(e: unknown): string {
   if (e instanceof DataWorkerError && e.cancelled) return 'Cancelled.';
   return e instanceof Error ? e.message : String(e);
 }
+
+/** Computes (or finds cached) features for every utterance, in the worker, with progress. */
+export async function computeFeatures(id: string): Promise<void> {
+  if (useDataStore.getState().busy) return;
+  useDataStore.setState({ busy: true, error: undefined });
+  const t0 = performance.now();
+  const call = dataClient().call('features', { datasetId: id }, { onProgress: (p) => useDataStore.setState({ progress: { label: 'features', ...p } }) });
+  running = call;
+  try {
+    const r = await call.result;
+    const summary = { utterances: r.utterances, audioSeconds: r.audioSeconds, cacheHits: r.cacheHits, realTimeFactor: r.realTimeFactor, wallMs: performance.now() - t0 };
+    useDataStore.setState((s) => ({ features: { ...s.features, [id]: summary } }));
+  } catch (e) {
+    useDataStore.setState({ error: describe(e) });
+  } finally {
+    running = undefined;
+    useDataStore.setState({ busy: false, progress: undefined });
+    await refreshDatasets();
+  }
+}

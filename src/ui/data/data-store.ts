@@ -22,9 +22,20 @@ export interface DataState {
   error?: string;
   storage?: StorageReport;
   busy: boolean;
+  /** Outcome of the last "compute features" run, per dataset id. */
+  features: Record<string, FeatureSummary>;
 }
 
-export const useDataStore = create<DataState>(() => ({ datasets: [], reports: [], busy: false }));
+export interface FeatureSummary {
+  utterances: number;
+  audioSeconds: number;
+  cacheHits: number;
+  /** Seconds of audio per second of compute, for the utterances not already cached. */
+  realTimeFactor: number;
+  wallMs: number;
+}
+
+export const useDataStore = create<DataState>(() => ({ datasets: [], reports: [], busy: false, features: {} }));
 
 export const selectDatasets = (s: DataState) => s.datasets;
 export const selectProgress = (s: DataState) => s.progress;
@@ -32,3 +43,4 @@ export const selectReports = (s: DataState) => s.reports;
 export const selectError = (s: DataState) => s.error;
 export const selectStorage = (s: DataState) => s.storage;
 export const selectBusy = (s: DataState) => s.busy;
+export const selectFeatures = (s: DataState) => s.features;

@@ -1,11 +1,13 @@
 import { formatBytes, formatDuration } from '../../data/limits';
-import { deleteDataset, exportDataset } from './data-actions';
-import { selectDatasets, selectStorage, useDataStore } from './data-store';
+import { computeFeatures, deleteDataset, exportDataset } from './data-actions';
+import { selectBusy, selectDatasets, selectFeatures, selectStorage, useDataStore } from './data-store';
 
 /** Stored datasets with their size, and the origin's storage use. */
 export function DatasetList() {
   const datasets = useDataStore(selectDatasets);
   const storage = useDataStore(selectStorage);
+  const features = useDataStore(selectFeatures);
+  const busy = useDataStore(selectBusy);
   return (
     <section>
       <h3>Stored datasets</h3>
@@ -17,12 +19,22 @@ export function DatasetList() {
             <li key={d.id} data-testid="dataset" data-name={d.name} data-utterances={d.utterances}>
               <strong>{d.name}</strong> · {d.utterances} utterances · {formatDuration(d.audioSeconds)} · {formatBytes(d.audioBytes)}
               {d.report ? ` · ${d.report.formatName}` : ''}{' '}
+              <button type="button" disabled={busy} onClick={() => void computeFeatures(d.id)} title="Log-mel features for every utterance, cached in IndexedDB so training does not recompute them">
+                Compute features
+              </button>{' '}
               <button type="button" onClick={() => void exportDataset(d.id)}>
                 Export zip
               </button>{' '}
               <button type="button" onClick={() => void deleteDataset(d.id)}>
                 Delete
               </button>
+              {features[d.id] && (
+                <div data-testid="features-result" data-rtf={features[d.id].realTimeFactor} data-hits={features[d.id].cacheHits} data-wall-ms={Math.round(features[d.id].wallMs)}>
+                  Features ready: {features[d.id].utterances} utterances
+                  {features[d.id].cacheHits < features[d.id].utterances ? `, computed at ${features[d.id].realTimeFactor.toFixed(0)}× real time` : ''}
+                  {features[d.id].cacheHits > 0 ? `, ${features[d.id].cacheHits} from the cache` : ''}
+                </div>
+              )}
             </li>
           ))}
         </ul>

@@ -11,7 +11,7 @@ export function ImportReportView({ report }: { report: ImportReport }) {
     groups.set(issue.kind, list);
   }
   return (
-    <section className="import-report" data-testid="import-report" data-dataset={report.datasetName} data-elapsed-ms={Math.round(report.elapsedMs)}>
+    <section className="import-report" data-testid="import-report" data-dataset={report.datasetName} data-elapsed-ms={Math.round(report.elapsedMs)} data-timings={JSON.stringify(report.timings ?? {})}>
       <h3>
         {report.datasetName} — {report.formatName}
       </h3>
