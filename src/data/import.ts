@@ -54,8 +54,9 @@ export const decodeProbe: AudioProbe = async (bytes) => {
   return { format: sniffFormat(bytes), sampleRate: audio.sampleRate, seconds: n / audio.sampleRate };
 };
 
-// Give the event loop a turn this often, so a cancel message reaches a worker mid-import.
-const YIELD_EVERY_MS = 20;
+// Give the event loop a turn this often, so a cancel message reaches a worker mid-import (each
+// turn costs a timer's minimum delay, so not too often).
+const YIELD_EVERY_MS = 100;
 const yieldToLoop = () => new Promise<void>((r) => setTimeout(r, 0));
 const READ_AHEAD = 8;
 
@@ -74,7 +75,7 @@ export async function importDataset(input: readonly ImportFile[], opts: ImportOp
   let accepted = 0;
   let changed = 0;
   let cancelled = false;
-  const timings = { readMs: 0, decodeMs: 0, hashMs: 0, sinkMs: 0 };
+  const timings = { parseMs: 0, readMs: 0, decodeMs: 0, hashMs: 0, sinkMs: 0 };
   const progress = (phase: ImportProgress['phase'], done: number, total: number) =>
     opts.onProgress?.({ phase, done, total, audioSeconds, elapsedMs: now() - t0 });
 
@@ -138,8 +139,10 @@ export async function importDataset(input: readonly ImportFile[], opts: ImportOp
 
   // 2. Layout.
   progress('parsing', 0, files.length);
+  const tp = now();
   const parser = cancelled ? undefined : await detectFormat(files);
   const parsed = parser ? await parser.parse(files) : { items: [] as ParsedItem[], issues: [], metadataFiles: [] as string[] };
+  timings.parseMs = now() - tp;
   for (const pi of parsed.issues) issue(pi.kind, pi.file, pi.reason, { line: pi.line, field: pi.field });
 
   // Files the layout did not use: audio lacks a transcript, anything else is not ours.

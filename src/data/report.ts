@@ -92,8 +92,8 @@ export interface ImportReport {
   issues: ImportIssue[];
   counts: Partial<Record<IssueKind, number>>;
   elapsedMs: number;
-  /** Where the time went, ms: waiting for file reads, decoding, hashing, and the sink (storage). */
-  timings?: { readMs: number; decodeMs: number; hashMs: number; sinkMs: number };
+  /** Where the time went, ms: layout detection and parsing, waiting for audio reads, decoding, hashing, and the sink (storage). */
+  timings?: { parseMs: number; readMs: number; decodeMs: number; hashMs: number; sinkMs: number };
   cancelled: boolean;
 }
 
