@@ -5,7 +5,8 @@ import { download } from '../format';
 
 /** Downloads a fine-tuned model as a zip (merged model directory) and its adapter-only file. */
 export function ExportPanel() {
-  const models = useApp((s) => s.models.filter((m) => m.source === 'fine-tuned'));
+  const all = useApp((s) => s.models);
+  const models = all.filter((m) => m.source === 'fine-tuned');
   const [chosen, setChosen] = useState<string | undefined>();
   const [message, setMessage] = useState<string>();
   const id = chosen ?? models[models.length - 1]?.id;

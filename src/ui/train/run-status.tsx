@@ -7,7 +7,7 @@ export function RunStatus() {
   if (!run) return null;
   const fraction = run.totalSteps ? run.step / run.totalSteps : 0;
   return (
-    <div className="run-status" data-testid="run-status" data-status={run.status} data-step={run.step}>
+    <div className="run-status" data-testid="run-status" data-status={run.status} data-step={run.step} data-elapsed-ms={Math.round(run.elapsedMs)}>
       <p>
         <strong>{run.status}</strong> · step <span data-testid="run-step">{run.step}</span> / {run.totalSteps}
         {run.skipped > 0 && <> · {run.skipped} skipped (non-finite)</>}

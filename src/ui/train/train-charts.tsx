@@ -9,7 +9,7 @@ function Chart({ id, title, series, percent }: { id: string; title: string; seri
       <LineChart width={420} height={170} margin={{ top: 5, right: 12, bottom: 5, left: 0 }}>
         <CartesianGrid strokeDasharray="3 3" />
         <XAxis dataKey="0" type="number" domain={['dataMin', 'dataMax']} allowDuplicatedCategory={false} tick={{ fontSize: 11 }} />
-        <YAxis dataKey="1" type="number" domain={['auto', 'auto']} tick={{ fontSize: 11 }} width={52} tickFormatter={(v: number) => (percent ? `${Math.round(v * 100)}%` : Number(v.toPrecision(3)).toString())} />
+        <YAxis dataKey="1" type="number" domain={['auto', 'auto']} tick={{ fontSize: 11 }} width={52} tickFormatter={(v: number) => (percent ? `${Number((v * 100).toPrecision(3))}%` : Number(v.toPrecision(3)).toString())} />
         <Tooltip />
         {series.map((s) => (
           <Line key={s.name} name={s.name} data={s.points} dataKey="1" stroke={s.color} dot={s.points.length < 30} isAnimationActive={false} />

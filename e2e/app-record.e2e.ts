@@ -1,0 +1,51 @@
+// Journey 2: record a take from Chromium's fake microphone (a WAV file), see the model's
+// transcript, correct it (changed words highlighted), accept it, reload, and find the take both
+// among the accepted takes and as an utterance of the "My recordings" dataset.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeApp, importTinyModel, openApp, shot, tab, type AppSession } from './app-harness';
+import { fakeMicWav } from './fixtures-app/fixtures';
+
+let s: AppSession;
+
+beforeAll(async () => {
+  s = await openApp(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-audio-capture=${fakeMicWav()}`]);
+});
+
+afterAll(async () => {
+  await closeApp(s);
+});
+
+describe('journey 2: record, correct, accept, reload', () => {
+  it('records a take, transcribes it, and stores the corrected text as training data', async () => {
+    const { page } = s;
+    await importTinyModel(page);
+    await tab(page, 'record');
+    await page.getByTestId('record-toggle').click();
+    await page.waitForTimeout(2500);
+    await page.getByTestId('record-toggle').click();
+    const take = page.locator('[data-testid=take][data-status=pending]').first();
+    await take.waitFor({ timeout: 30_000 });
+    await expect.poll(() => take.getByTestId('take-hypothesis').innerText(), { timeout: 60_000 }).not.toBe('…');
+    await take.getByTestId('take-text').fill('hello earshot');
+    await expect.poll(() => take.locator('mark.changed').count()).toBeGreaterThan(0);
+    await shot(page, '2-record-correct');
+    await take.getByTestId('take-accept').click();
+    await page.locator('[data-testid=take][data-status=accepted]').waitFor();
+
+    await page.reload();
+    await page.getByRole('heading', { name: 'Earshot' }).waitFor();
+    await tab(page, 'record');
+    const accepted = page.locator('[data-testid=take][data-status=accepted]');
+    await expect.poll(() => accepted.count(), { timeout: 30_000 }).toBe(1);
+    expect(await accepted.getByTestId('take-text').inputValue()).toBe('hello earshot');
+    await shot(page, '2-record-after-reload');
+
+    await tab(page, 'data');
+    await page.locator('[data-testid=dataset][data-name="My recordings"]').waitFor({ timeout: 30_000 });
+    await page.getByTestId('utterance-dataset').selectOption({ label: 'My recordings' });
+    const row = page.getByTestId('utterance-row').first();
+    await row.waitFor();
+    expect(await row.getByTestId('utterance-transcript').inputValue()).toBe('hello earshot');
+    await shot(page, '2-data-recordings');
+  });
+});

@@ -1,0 +1,45 @@
+// Journey 3: reload the tab in the middle of training; the app offers to resume from the last
+// checkpoint, and the run continues from there.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeApp, importTinyModel, importToneDataset, openApp, shot, smallSettings, tab, type AppSession } from './app-harness';
+
+let s: AppSession;
+
+beforeAll(async () => {
+  s = await openApp();
+});
+
+afterAll(async () => {
+  await closeApp(s);
+});
+
+describe('journey 3: reload mid-training and resume', () => {
+  it('resumes from the last checkpoint after a reload', async () => {
+    const { page } = s;
+    await importTinyModel(page);
+    await importToneDataset(page);
+    await smallSettings(page, { steps: 400, evalEvery: 0, checkpointEvery: 4 });
+    await page.getByTestId('train-start').click();
+    const ckpt = page.getByTestId('checkpoint-step');
+    await expect.poll(async () => Number((await ckpt.count()) ? await ckpt.innerText() : 0), { timeout: 300_000 }).toBeGreaterThanOrEqual(8);
+    await shot(page, '3-training');
+
+    await page.reload();
+    await page.getByRole('heading', { name: 'Earshot' }).waitFor();
+    const banner = page.getByTestId('resume-banner');
+    await banner.waitFor({ timeout: 30_000 });
+    await shot(page, '3-resume-offered');
+    const from = Number(/checkpoint is step (\d+)/.exec(await banner.innerText())![1]);
+    expect(from).toBeGreaterThanOrEqual(8);
+
+    await page.getByTestId('resume-run').click();
+    await tab(page, 'train');
+    await page.locator('[data-testid=run-status][data-status=running]').waitFor({ timeout: 120_000 });
+    await expect.poll(async () => Number(await page.getByTestId('run-step').innerText()), { timeout: 300_000 }).toBeGreaterThan(from + 2);
+    // the chart kept the history up to the checkpoint and continues from it
+    expect(Number(await page.getByTestId('chart-lr').getAttribute('data-points'))).toBeGreaterThan(from);
+    await shot(page, '3-resumed');
+    await page.getByTestId('train-stop').click();
+    await page.locator('[data-testid=run-status][data-status=stopped]').waitFor({ timeout: 120_000 });
+  });
+});
