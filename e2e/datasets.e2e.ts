@@ -1,7 +1,8 @@
 // The Data panel in a real Chromium: a folder and a zip are dropped onto the page through the
 // browser's own drag-and-drop (CDP Input.dispatchDragEvent with file paths, which is what an OS
 // drop produces: the page sees DataTransfer items with directory entries), the reports list every
-// planted fault, and after a reload the datasets are still in IndexedDB.
+// planted fault, and after a reload the datasets are still in IndexedDB. Then a shrunken quota
+// shows the storage-full message.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -143,5 +144,33 @@ describe('dataset import in the browser', () => {
       { name: 'hf', texts: ['hello world', 'second clip with punctuation'], seconds: 2 },
       { name: 'nemo-upload', texts: ['a segment of a longer file', 'hello world', 'second clip with punctuation'], seconds: 1 + 1.2 + 3 },
     ]);
+  });
+
+  it('a full disk is reported with what is used, and nothing half-imported stays', async () => {
+    // Chromium lets DevTools shrink an origin's quota, but only storage opened after the override
+    // sees it: so this runs on a second origin (localhost instead of 127.0.0.1) with empty storage.
+    // navigator.storage.estimate() keeps reporting the real quota, so the message shows that.
+    const other = new URL(url);
+    other.hostname = 'localhost';
+    const origin = other.origin;
+    const fresh = await browser.newPage();
+    const cdp = await fresh.context().newCDPSession(fresh);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 16 * 1024 });
+    const main = page;
+    page = fresh;
+    try {
+      await page.goto(origin);
+      await openDataPanel();
+      await dropPaths([join(root, 'hf')]);
+      const error = page.getByTestId('data-error');
+      await error.waitFor({ timeout: 120_000 });
+      expect(await error.textContent()).toMatch(/^Storage is full: \d+ (B|KiB) of [\d.]+ [KMG]iB used\./);
+      expect(await page.locator('[data-testid="dataset"]').count()).toBe(0);
+    } finally {
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+      await cdp.detach();
+      page = main;
+      await fresh.close();
+    }
   });
 });
