@@ -54,7 +54,8 @@ const api: AsrApi = {
       else for (const r of refs) files[r.path.split('/').pop()!] = new Uint8Array(await r.file.arrayBuffer());
       const model = readModelDir(files);
       const id = crypto.randomUUID();
-      const title = name ?? (zip ? zip.path.replace(/\.zip$/i, '') : refs[0]?.path.split('/')[0]) ?? 'Imported model';
+      const folder = refs[0]?.path.includes('/') ? refs[0].path.split('/')[0] : undefined;
+      const title = name ?? (zip ? zip.path.split('/').pop()!.replace(/\.zip$/i, '') : folder) ?? `Imported model (${new Date().toLocaleString()})`;
       await (await appDb()).put('models', { id, name: title, source: 'imported', createdAt: Date.now(), files });
       return { ok: true, summary: summarize(id, title, 'imported', files, model) };
     } catch (e) {
