@@ -121,6 +121,12 @@ describe('dataset import in the browser', () => {
     const listed = await page.locator('[data-testid="dataset"]').evaluateAll((els) => els.map((e) => [e.getAttribute('data-name'), Number(e.getAttribute('data-utterances'))]));
     expect(listed).toEqual([['hf', folder.expect.accepted], ['nemo-upload', zipped.expect.accepted]]);
 
+    // Re-split the audiofolder dataset (two known speakers) half and half: one whole speaker each.
+    const hfRow = page.locator('[data-testid="dataset"][data-name="hf"]');
+    await hfRow.getByLabel('validation share, percent').fill('50');
+    await hfRow.getByRole('button', { name: 'Re-split' }).click();
+    expect(await hfRow.getByTestId('split-outcome').textContent()).toBe(' 1 train / 1 validation, whole speakers');
+
     // Straight from IndexedDB: every utterance has its audio, and the audio still decodes.
     // The check runs as a string: Vitest rewrites import() inside test functions, and these
     // modules must come from Vite's dev server into the page itself.

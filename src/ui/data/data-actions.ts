@@ -96,3 +96,15 @@ export async function computeFeatures(id: string): Promise<void> {
     await refreshDatasets();
   }
 }
+
+/** Re-draws the train/validation split; returns the counts, or undefined after an error. */
+export async function resplitDataset(id: string, seed: number, validationFraction: number) {
+  try {
+    const r = await dataClient().call('resplit', { datasetId: id, seed, validationFraction }).result;
+    await refreshDatasets();
+    return r;
+  } catch (e) {
+    useDataStore.setState({ error: describe(e) });
+    return undefined;
+  }
+}

@@ -1,5 +1,6 @@
 import { formatBytes, formatDuration } from '../../data/limits';
 import { computeFeatures, deleteDataset, exportDataset } from './data-actions';
+import { SplitControls } from './split-controls';
 import { selectBusy, selectDatasets, selectFeatures, selectStorage, useDataStore } from './data-store';
 
 /** Stored datasets with their size, and the origin's storage use. */
@@ -28,6 +29,9 @@ export function DatasetList() {
               <button type="button" onClick={() => void deleteDataset(d.id)}>
                 Delete
               </button>
+              <div>
+                <SplitControls dataset={d} />
+              </div>
               {features[d.id] && (
                 <div data-testid="features-result" data-rtf={features[d.id].realTimeFactor} data-hits={features[d.id].cacheHits} data-wall-ms={Math.round(features[d.id].wallMs)}>
                   Features ready: {features[d.id].utterances} utterances
