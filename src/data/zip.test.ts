@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { zipSync } from 'fflate';
+import { Zip, ZipDeflate, zipSync } from 'fflate';
 import { importDataset } from './import';
 import { readZip, writeZip } from './zip';
 import { memoryFile, sanitizePath } from './vfile';
@@ -51,6 +51,32 @@ describe('readZip', () => {
     const total = await readZip(zipSync({ 'a.wav': [toneWav(1, 1), { level: 0 }], 'b.wav': [toneWav(1, 2), { level: 0 }] }), { limits: { maxImportBytes: 40_000 } });
     expect(total.files).toHaveLength(1);
     expect(total.issues[0].kind).toBe('import-too-large');
+  });
+
+  /** A zip written as a stream: sizes follow each entry in a data descriptor, not in its header. */
+  function streamedZip(name: string, content: Uint8Array): Uint8Array {
+    const parts: Uint8Array[] = [];
+    const zip = new Zip((err, chunk) => {
+      if (err) throw err;
+      parts.push(chunk);
+    });
+    const entry = new ZipDeflate(name, { level: 9 });
+    zip.add(entry);
+    entry.push(content, true);
+    zip.end();
+    const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    parts.reduce((at, p) => (bytes.set(p, at), at + p.length), 0);
+    return bytes;
+  }
+
+  it('stops a bomb in a streamed archive (no sizes in the local headers) by the whole-archive ratio', async () => {
+    const ok = await readZip(streamedZip('d/a.wav', toneWav(1, 3)));
+    expect(ok.issues).toEqual([]);
+    expect(ok.files[0].size).toBe(toneWav(1, 3).length);
+    const { files, issues } = await readZip(streamedZip('bomb.bin', new Uint8Array(16 * 2 ** 20)));
+    expect(files).toEqual([]);
+    expect(issues[0]).toMatchObject({ kind: 'zip-bomb', file: 'bomb.bin' });
+    expect(issues[0].reason).toMatch(/the archive inflates past \d+× its size/);
   });
 
   it('reads from a chunked stream as well as from bytes', async () => {

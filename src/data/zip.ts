@@ -31,6 +31,7 @@ export async function readZip(
   const files: VirtualFile[] = [];
   const issues: ZipIssue[] = [];
   let total = 0;
+  let consumed = 0; // compressed bytes pushed so far
   let totalExceeded = false;
   const unzip = new Unzip();
   unzip.register(UnzipInflate);
@@ -78,6 +79,11 @@ export async function readZip(
       if (compressed !== undefined && produced > limits.ratioFloorBytes && produced / Math.max(compressed, 1) > limits.maxZipRatio) {
         return stop('zip-bomb', `zip bomb suspected: ${formatBytes(compressed)} inflates past ${formatBytes(produced)} (limit ${limits.maxZipRatio}×)`);
       }
+      // Archives written as a stream carry no sizes in their local headers: then the ratio is
+      // taken over the whole archive, everything inflated so far against everything read so far.
+      if (compressed === undefined && produced > limits.ratioFloorBytes && total / Math.max(consumed, 1) > limits.maxZipRatio) {
+        return stop('zip-bomb', `zip bomb suspected: the archive inflates past ${Math.round(total / Math.max(consumed, 1))}× its size so far (limit ${limits.maxZipRatio}×)`);
+      }
       if (total > limits.maxImportBytes) {
         totalExceeded = true;
         return stop('import-too-large', `uncompressed total passes the import limit of ${formatBytes(limits.maxImportBytes)}`);
@@ -94,16 +100,22 @@ export async function readZip(
       const step = 1 << 20;
       for (let i = 0; i < source.length || i === 0; i += step) {
         options.signal?.throwIfAborted();
-        unzip.push(source.subarray(i, i + step), i + step >= source.length);
+        const chunk = source.subarray(i, i + step);
+        consumed += chunk.length;
+        unzip.push(chunk, i + step >= source.length);
         if (i + step >= source.length) break;
       }
     } else {
       let pending: Uint8Array | undefined;
       for await (const chunk of source) {
         options.signal?.throwIfAborted();
-        if (pending) unzip.push(pending, false);
+        if (pending) {
+          consumed += pending.length;
+          unzip.push(pending, false);
+        }
         pending = chunk;
       }
+      consumed += pending?.length ?? 0;
       unzip.push(pending ?? new Uint8Array(0), true);
     }
   } catch (e) {
