@@ -44,6 +44,21 @@ export class FeatureSource {
     return { features, hit: false };
   }
 
+  /** Features for many utterances: cache hits are read in one transaction, misses computed. */
+  async featuresMany(utts: readonly Utterance[]): Promise<{ features: Features[]; hit: boolean[] }> {
+    this.cfgKey ??= configKey(this.config);
+    const cfgKey = await this.cfgKey;
+    const cached = await this.store.getFeaturesMany(utts.map((u) => featureKey(u, cfgKey)));
+    const features: Features[] = [];
+    for (const [i, u] of utts.entries()) {
+      const c = cached[i];
+      if (c) {
+        features.push({ data: c.data, frames: c.frames, nMels: c.nMels });
+      } else features.push((await this.features(u)).features);
+    }
+    return { features, hit: cached.map((c) => c !== undefined) };
+  }
+
   /** One training example, augmented as configured. Without wave augmentation the cache serves. */
   async example(utt: Utterance, vocab: Vocab, aug: AugmentConfig, rand: Random): Promise<Example> {
     let features: Features;

@@ -41,6 +41,9 @@ describe('DataStore', () => {
     const segment = utts.find((u) => u.offset !== undefined)!;
     expect((await features.features(segment)).features.frames).toBe(101);
 
+    const many = await features.featuresMany(utts);
+    expect(many.hit).toEqual([false, false, true]);
+    expect(many.features[2].data).toEqual(again.features.data);
     const before = await store.report();
     expect(before.featureCacheBytes).toBeGreaterThan(0);
     const freed = await store.deleteDataset(ds.id);

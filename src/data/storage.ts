@@ -236,6 +236,14 @@ export class DataStore {
     return this.db.get('features', key);
   }
 
+  /** Many cache entries in one transaction (a training batch); missing ones are undefined. */
+  async getFeaturesMany(keys: readonly string[]): Promise<(CachedFeatures | undefined)[]> {
+    const tx = this.db.transaction('features');
+    const out = await Promise.all(keys.map((k) => tx.store.get(k)));
+    await tx.done;
+    return out;
+  }
+
   async putFeatures(entry: CachedFeatures): Promise<void> {
     await this.guard(() => this.db.put('features', entry));
   }

@@ -3,7 +3,7 @@
 // https://github.com/101arrowz/fflate (UnzipInflate is synchronous: this runs inside the data worker).
 import { Unzip, UnzipInflate, UnzipPassThrough, zipSync, type UnzipFile, type Zippable } from 'fflate';
 import { DEFAULT_LIMITS, formatBytes, type ImportLimits } from './limits';
-import { isSystemFile, memoryFile, sanitizePath, type VirtualFile } from './vfile';
+import { blobFile, isSystemFile, sanitizePath, type VirtualFile } from './vfile';
 
 export interface ZipIssue {
   file: string;
@@ -89,7 +89,9 @@ export async function readZip(
         return stop('import-too-large', `uncompressed total passes the import limit of ${formatBytes(limits.maxImportBytes)}`);
       }
       chunks.push(chunk);
-      if (final) files.push(memoryFile(path, concat(chunks, produced)));
+      // A Blob, not one big array: the browser may keep large blobs on disk, so a big archive
+      // does not have to fit in the worker's memory once unpacked.
+      if (final) files.push(blobFile(path, new Blob(chunks as Uint8Array<ArrayBuffer>[])));
     };
     entry.start();
   };
@@ -123,17 +125,6 @@ export async function readZip(
     throw new Error(`not a readable zip archive: ${e instanceof Error ? e.message : String(e)}`);
   }
   return { files, issues };
-}
-
-function concat(chunks: Uint8Array[], length: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 /** Chunks of a Blob as a stream, for `readZip` (the zip is never read into one buffer). */
