@@ -22,6 +22,7 @@ describe('journey 2: record, correct, accept, reload', () => {
     await tab(page, 'record');
     await page.getByTestId('record-toggle').click();
     await page.waitForTimeout(2500);
+    await shot(page, '2-recording');
     await page.getByTestId('record-toggle').click();
     const take = page.locator('[data-testid=take][data-status=pending]').first();
     await take.waitFor({ timeout: 30_000 });

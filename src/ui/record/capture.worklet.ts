@@ -7,7 +7,8 @@ declare function registerProcessor(name: string, ctor: new () => AudioWorkletPro
 declare const sampleRate: number;
 
 class CaptureProcessor extends AudioWorkletProcessor {
-  private chunk = new Float32Array(Math.round(sampleRate / 10));
+  private readonly size = Math.round(sampleRate / 10);
+  private chunk = new Float32Array(this.size);
   private filled = 0;
 
   process(inputs: Float32Array[][]): boolean {
@@ -15,13 +16,14 @@ class CaptureProcessor extends AudioWorkletProcessor {
     if (!input) return true;
     let i = 0;
     while (i < input.length) {
-      const n = Math.min(input.length - i, this.chunk.length - this.filled);
+      const n = Math.min(input.length - i, this.size - this.filled);
       this.chunk.set(input.subarray(i, i + n), this.filled);
       this.filled += n;
       i += n;
-      if (this.filled === this.chunk.length) {
+      if (this.filled === this.size) {
+        // the transfer detaches this.chunk (its length becomes 0): the next one is sized from `size`
         this.port.postMessage(this.chunk, [this.chunk.buffer]);
-        this.chunk = new Float32Array(this.chunk.length);
+        this.chunk = new Float32Array(this.size);
         this.filled = 0;
       }
     }
