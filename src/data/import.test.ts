@@ -43,6 +43,19 @@ describe('importDataset', () => {
     expect(report.accepted).toBe(1);
     expect(report.issues.find((i) => i.file === 'd/b.wav')!.message).toMatch(/disk gone/);
   });
+
+  it('an unreadable manifest is reported, and the audio beside it is still listed', async () => {
+    let reads = 0;
+    const flaky = { path: 'd/manifest.json', size: 100, read: async (): Promise<Uint8Array> => {
+      // Readable while the layout is sniffed, gone when it is parsed.
+      if (reads++ < 1) return text('{"audio_filepath": "a.wav", "text": "hi"}\n');
+      throw new Error('file vanished');
+    } };
+    const { report } = await importDataset([flaky, memoryFile('d/a.wav', toneWav(1))]);
+    expect(report.format).toBe('nemo');
+    expect(report.issues.map((i) => i.kind)).toEqual(['bad-manifest-row', 'missing-transcript', 'ignored-file']);
+    expect(report.issues[0].message).toMatch(/NeMo manifest \(JSONL\) reader failed: file vanished/);
+  });
 });
 
 describe('recordingUtterance', () => {

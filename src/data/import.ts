@@ -141,7 +141,14 @@ export async function importDataset(input: readonly ImportFile[], opts: ImportOp
   progress('parsing', 0, files.length);
   const tp = now();
   const parser = cancelled ? undefined : await detectFormat(files);
-  const parsed = parser ? await parser.parse(files) : { items: [] as ParsedItem[], issues: [], metadataFiles: [] as string[] };
+  const empty = { items: [] as ParsedItem[], issues: [], metadataFiles: [] as string[] };
+  let parsed: Awaited<ReturnType<NonNullable<typeof parser>['parse']>> = empty;
+  try {
+    if (parser) parsed = await parser.parse(files);
+  } catch (e) {
+    // A parser bug must not lose the import silently: say so, and report the files as unused.
+    issue('bad-manifest-row', parser!.id, `the ${FORMAT_NAMES[parser!.id]} reader failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
   timings.parseMs = now() - tp;
   for (const pi of parsed.issues) issue(pi.kind, pi.file, pi.reason, { line: pi.line, field: pi.field });
 

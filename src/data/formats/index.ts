@@ -16,7 +16,8 @@ export async function detectFormat(files: readonly VirtualFile[]): Promise<Forma
   let best: FormatParser | undefined;
   let bestScore = 0;
   for (const p of PARSERS) {
-    const score = await p.detect(files);
+    // A file that cannot be read while sniffing just does not count as that layout.
+    const score = await Promise.resolve(p.detect(files)).catch(() => 0);
     if (score > bestScore) [best, bestScore] = [p, score];
   }
   return best;
