@@ -4,8 +4,8 @@
 // written to IndexedDB by the data worker), the main thread's long tasks during that import, and
 // feature extraction speed (log-mel, × real time) in the worker, run from the panel's "Compute
 // features" button. The app is the production build (vite build + vite preview, as `npm start`
-// serves it) unless --dev is given. Node figures for the same import
-// (in memory) and front end are given for reference. Prints one JSON object on stdout.
+// serves it) unless --dev is given. Also: the same clips dropped as one zip, and Node figures for
+// the same import (in memory) and front end, for reference. Prints one JSON object on stdout.
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { DEFAULT_FRONTEND, decodeMono, logMel } from '../src/audio';
 import { importDataset } from '../src/data/import';
 import { memoryFile } from '../src/data/vfile';
+import { writeZip } from '../src/data/zip';
 import { text, toneWav } from '../src/data/testing/sample-datasets';
 import { launchChromium } from '../e2e/browser';
 import { startDevServer } from '../e2e/server';
@@ -163,6 +164,18 @@ try {
     measured: 'drop event to dataset listed (folder walk, decode, validate, hash, IndexedDB writes, split)',
   };
   log(`browser import: ${JSON.stringify(result.browser_import)}`);
+
+  // The same clips as one zip (stored, as audio barely deflates): read by fflate in the worker.
+  const zipPath = join(root, 'bench-zip.zip');
+  writeFileSync(zipPath, writeZip(Object.entries(files).map(([p, bytes]) => ({ path: `bench-zip/${p}`, bytes, compress: p.endsWith('.txt') }))));
+  const tz = performance.now();
+  await drop(zipPath);
+  await until(async () => (await datasets()) === 3, 590_000);
+  const zipS = (performance.now() - tz) / 1000;
+  const zipAccepted = Number(await page.locator('[data-testid="import-report"] [data-testid="count-accepted"]').textContent());
+  if (zipAccepted !== clips) throw new Error(`zip import accepted ${zipAccepted} of ${clips}`);
+  result.browser_zip_import = { seconds: round(zipS, 2), files_per_s: round(fileCount / zipS), audio_seconds_per_s: round(audioSeconds / zipS) };
+  log(`browser zip import: ${JSON.stringify(result.browser_zip_import)}`);
 
   // Feature extraction in the worker, twice: computed, then from the IndexedDB cache.
   const row = page.locator('[data-testid="dataset"][data-name="bench-1000"]');

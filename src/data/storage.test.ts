@@ -64,6 +64,19 @@ describe('DataStore', () => {
     expect((await fs.features((await store.listUtterances(b.ds.id))[0])).hit).toBe(true);
   });
 
+  it('a view into a larger buffer is stored as its own bytes, not the whole buffer', async () => {
+    const store = await freshStore();
+    const ds = await store.createDataset({ name: 'v', format: 'pairs' });
+    const { utterances } = await importDataset(pairsSample().files);
+    const u = utterances[0];
+    const big = new Uint8Array(u.audio.byteLength + 1_000_000);
+    big.set(u.audio, 500_000);
+    await store.addUtterances(ds.id, [{ ...u, audio: big.subarray(500_000, 500_000 + u.audio.byteLength) }]);
+    const stored = await store.getAudio(u.id);
+    expect(stored.buffer.byteLength).toBe(u.audio.byteLength);
+    expect(stored).toEqual(u.audio);
+  });
+
   it('setSplit locks an utterance by hand', async () => {
     const store = await freshStore();
     const { ds } = await importInto(store);

@@ -74,6 +74,14 @@ export function featureKey(utt: Pick<Utterance, 'audioHash' | 'offset' | 'durati
   return `${utt.audioHash}${segment}:${cfgKey}`;
 }
 
+/**
+ * The array itself if it spans its whole buffer, else a copy: IndexedDB clones a typed array's
+ * entire ArrayBuffer, so storing a small view into a big buffer would store the big buffer.
+ */
+export function ownBuffer<T extends Uint8Array | Float32Array>(a: T): T {
+  return a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : (a.slice() as T);
+}
+
 export class DataStore {
   private constructor(private readonly db: IDBPDatabase<EarshotDataDb>) {}
 
@@ -153,7 +161,7 @@ export class DataStore {
     let bytes = 0;
     for (const { audio, split, ...meta } of batch) {
       writes.push(tx.objectStore('utterances').put({ ...meta, datasetId, split: split ?? 'train' }));
-      writes.push(tx.objectStore('audio').put(audio, meta.id));
+      writes.push(tx.objectStore('audio').put(ownBuffer(audio), meta.id));
       seconds += meta.duration;
       bytes += audio.byteLength;
     }
@@ -245,7 +253,7 @@ export class DataStore {
   }
 
   async putFeatures(entry: CachedFeatures): Promise<void> {
-    await this.guard(() => this.db.put('features', entry));
+    await this.guard(() => this.db.put('features', { ...entry, data: ownBuffer(entry.data) }));
   }
 
   async clearFeatureCache(): Promise<void> {

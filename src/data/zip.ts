@@ -3,7 +3,7 @@
 // https://github.com/101arrowz/fflate (UnzipInflate is synchronous: this runs inside the data worker).
 import { Unzip, UnzipInflate, UnzipPassThrough, zipSync, type UnzipFile, type Zippable } from 'fflate';
 import { DEFAULT_LIMITS, formatBytes, type ImportLimits } from './limits';
-import { blobFile, isSystemFile, sanitizePath, type VirtualFile } from './vfile';
+import { blobFile, isSystemFile, memoryFile, sanitizePath, type VirtualFile } from './vfile';
 
 export interface ZipIssue {
   file: string;
@@ -89,9 +89,9 @@ export async function readZip(
         return stop('import-too-large', `uncompressed total passes the import limit of ${formatBytes(limits.maxImportBytes)}`);
       }
       chunks.push(chunk);
-      // A Blob, not one big array: the browser may keep large blobs on disk, so a big archive
-      // does not have to fit in the worker's memory once unpacked.
-      if (final) files.push(blobFile(path, new Blob(chunks as Uint8Array<ArrayBuffer>[])));
+      // Large entries become Blobs, which the browser may keep on disk, so a big archive need
+      // not fit in the worker's memory once unpacked; small ones stay arrays (a Blob each costs).
+      if (final) files.push(produced > BLOB_THRESHOLD ? blobFile(path, new Blob(chunks as Uint8Array<ArrayBuffer>[])) : memoryFile(path, concat(chunks, produced)));
     };
     entry.start();
   };
@@ -125,6 +125,23 @@ export async function readZip(
     throw new Error(`not a readable zip archive: ${e instanceof Error ? e.message : String(e)}`);
   }
   return { files, issues };
+}
+
+const BLOB_THRESHOLD = 256 * 1024;
+
+const exact = (a: Uint8Array) => (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : a.slice());
+
+/** One array of its own: a view into fflate's or the stream's buffer would pin (and, once
+ * stored in IndexedDB, copy) the whole buffer behind it. */
+function concat(chunks: Uint8Array[], length: number): Uint8Array {
+  if (chunks.length === 1) return exact(chunks[0]);
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
 
 /** Chunks of a Blob as a stream, for `readZip` (the zip is never read into one buffer). */
