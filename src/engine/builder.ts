@@ -51,6 +51,17 @@ export function toAttr(v: AttrInput): Attr {
 
 export const float = (value: number): Attr => ({ type: 'float', value });
 
+/**
+ * Drops trailing omitted optional inputs. ONNX allows writing them as '', but onnxruntime-web's
+ * WebGPU EP (1.30) rejects e.g. ConvTranspose [dy, w, ''] ("invalid bias"); leaving them out is
+ * read the same way by every runtime.
+ */
+function trimOmitted<T>(inputs: (T | null)[]): (T | null)[] {
+  let n = inputs.length;
+  while (n > 0 && inputs[n - 1] === null) n--;
+  return n === inputs.length ? inputs : inputs.slice(0, n);
+}
+
 export class GraphBuilder {
   readonly nodes: Node[] = [];
   readonly inputs: ValueInfo[] = [];
@@ -173,6 +184,7 @@ export class GraphBuilder {
 
   /** Appends a node; output dtypes/shapes come from shape inference. `inputs` may hold null for omitted optionals. */
   emit(opType: string, inputs: (Value | null)[], attrs: Record<string, AttrInput> = {}, nOutputs = 1, name?: string): Value[] {
+    inputs = trimOmitted(inputs);
     const nodeName = name ?? this.fresh(opType);
     const typedAttrs: Record<string, Attr> = {};
     for (const [k, v] of Object.entries(attrs)) typedAttrs[k] = toAttr(v);
@@ -254,6 +266,7 @@ export class GraphBuilder {
   }
 
   private emitRaw(opType: string, inputs: (Value | null)[], attrs: Record<string, Attr>, outputs: string[], name: string): Value[] {
+    inputs = trimOmitted(inputs);
     const infer = inputs.map((v) => (v ? { dtype: v.dtype, shape: v.shape, value: this.constValue(v) } : null));
     let infos: { dtype: DType; shape: Dim[] }[];
     try {

@@ -14,7 +14,6 @@ import { CtcTrainer } from '../train/ctc-trainer';
 import { fineTunedModelDir, type FineTuneRecord, type Metrics } from '../train/export';
 import { checkpointPosition, evaluate, trainLoop, type LoopControl, type LoopEvent, type LoopPosition } from '../train/loop';
 import { loadModel } from './asr-models';
-import { withTrimmedInputs } from './train-backend';
 import { augmentConfig, IdbTrainData } from './train-data';
 import { appDb, emptyHistory, updateRun, type RunRecord, type TrainSettings } from './train-db';
 import { PROGRESS_MS, type RunOutcome, type StepPoint, type TrainApi, type TrainEvent } from './train-protocol';
@@ -42,7 +41,7 @@ let busy = false;
 
 async function makeBackend(choice: TrainSettings['backend']): Promise<Backend> {
   if (choice === 'wasm') return wasmBackend({}, 'chosen in the training settings');
-  return withTrimmedInputs(choice === 'webgpu' ? await webGpuBackend() : await bestWebBackend());
+  return choice === 'webgpu' ? await webGpuBackend() : await bestWebBackend();
 }
 
 /** Errors that mean the GPU is gone or full, rather than a bug: the run can continue from its checkpoint. */
