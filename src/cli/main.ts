@@ -3,13 +3,23 @@
 //   transcribe --model <dir> <audio files...>     prints "<file>\t<text>" per file
 //   eval --model <dir> --manifest <manifest.jsonl> [--limit N] [--beam N]
 //                                                 progress on stderr, one JSON object as the last stdout line
+//   finetune --model <dir> --train <manifest.jsonl> [--val <manifest.jsonl>] --out <dir>
+//            [--adapter lora|bottleneck|last-layers --rank N --alpha X --targets q,v --dim N --layers N]
+//            [--steps N --lr X --batch-seconds S --seed N --no-augment]
+//                                                 writes the fine-tuned model directory; last stdout line is JSON
 import { parseArgs } from 'node:util';
+import type { LoraTarget } from '../asr/model';
+import type { AdapterChoice } from '../train/adapters';
 import { runEval } from './eval';
+import { finetune } from './finetune';
 import { runTranscribe } from './transcribe';
 
 const USAGE = `usage: npm run earshot -- <command> [options]
   transcribe --model <dir> <audio files...>
-  eval --model <dir> --manifest <manifest.jsonl> [--limit N] [--beam N]`;
+  eval --model <dir> --manifest <manifest.jsonl> [--limit N] [--beam N]
+  finetune --model <dir> --train <manifest.jsonl> [--val <manifest.jsonl>] --out <dir>
+           [--adapter lora|bottleneck|last-layers --rank N --alpha X --targets q,v --dim N --layers N]
+           [--steps N --lr X --batch-seconds S --seed N --no-augment]`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -22,9 +32,23 @@ async function main(argv: string[]): Promise<number> {
       limit: { type: 'string' },
       beam: { type: 'string' },
       threads: { type: 'string' },
+      train: { type: 'string' },
+      val: { type: 'string' },
+      out: { type: 'string' },
+      adapter: { type: 'string', default: 'lora' },
+      rank: { type: 'string', default: '8' },
+      alpha: { type: 'string' },
+      targets: { type: 'string', default: 'q,v,ff1' },
+      dim: { type: 'string', default: '32' },
+      layers: { type: 'string', default: '2' },
+      steps: { type: 'string', default: '60' },
+      lr: { type: 'string', default: '3e-3' },
+      'batch-seconds': { type: 'string', default: '40' },
+      seed: { type: 'string', default: '1' },
+      'no-augment': { type: 'boolean', default: false },
     },
   });
-  const need = (name: 'model' | 'manifest') => {
+  const need = (name: 'model' | 'manifest' | 'train' | 'out') => {
     const v = values[name];
     if (!v) throw new UsageError(`--${name} is required`);
     return v;
@@ -37,6 +61,30 @@ async function main(argv: string[]): Promise<number> {
       return runTranscribe(need('model'), positionals, { threads, beam });
     case 'eval':
       return runEval(need('model'), need('manifest'), { threads, beam, limit: values.limit ? Number(values.limit) : undefined });
+    case 'finetune': {
+      const rank = Number(values.rank);
+      const adapter: AdapterChoice =
+        values.adapter === 'bottleneck' ? { kind: 'bottleneck', dim: Number(values.dim) }
+        : values.adapter === 'last-layers' ? { kind: 'last-layers', layers: Number(values.layers) }
+        : values.adapter === 'lora' ? { kind: 'lora', rank, alpha: values.alpha ? Number(values.alpha) : 2 * rank, targets: values.targets!.split(',') as LoraTarget[] }
+        : (() => { throw new UsageError(`--adapter must be lora, bottleneck or last-layers, not '${values.adapter}'`); })();
+      const augment = !values['no-augment'];
+      const result = await finetune({
+        model: need('model'),
+        train: need('train'),
+        val: values.val,
+        out: need('out'),
+        adapter,
+        steps: Number(values.steps),
+        lr: Number(values.lr),
+        batchSeconds: Number(values['batch-seconds']),
+        seed: Number(values.seed),
+        augment: { specAugment: augment, speed: false, noise: false },
+        threads,
+      });
+      console.log(JSON.stringify(result));
+      return 0;
+    }
     default:
       throw new UsageError(command ? `unknown command '${command}'` : 'no command given');
   }
