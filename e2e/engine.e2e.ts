@@ -7,6 +7,7 @@ import { launchChromium } from './browser';
 import { startDevServer } from './server';
 import type { HarnessResult } from './harness/engine-harness';
 import { buildToyProblem } from '../src/engine/testing/toy-transformer';
+import { referenceBatch } from '../src/engine/testing/reference-encoder';
 import { nodeBackend } from '../src/runtime/node';
 import { Trainer } from '../src/runtime/trainer';
 
@@ -23,12 +24,8 @@ async function trainInPage(backend: 'webgpu' | 'wasm', steps: number): Promise<H
 
 async function trainInNode(steps: number) {
   const p = buildToyProblem();
-  const c = p.config;
   const trainer = await Trainer.create(nodeBackend(), p.training);
-  const batch = {
-    x: { dtype: 'float32' as const, dims: [c.batch, c.time, c.dModel], data: p.x },
-    target: { dtype: 'float32' as const, dims: [c.batch, c.time, c.dOut], data: p.target },
-  };
+  const batch = referenceBatch(p);
   const losses: number[] = [];
   for (let i = 0; i < steps; i++) losses.push((await trainer.step(batch, 1e-3)).loss!);
   const params = await trainer.parameters();

@@ -8,10 +8,9 @@ import { cpus } from 'node:os';
 import { buildReferenceProblem, REFERENCE_FULL, REFERENCE_REDUCED } from '../src/engine/testing/reference-encoder';
 import { isWebGpuOp } from '../src/engine/op-types';
 import { nodeBackend } from '../src/runtime/node';
-import { Trainer } from '../src/runtime/trainer';
 import { launchChromium } from '../e2e/browser';
 import { startDevServer } from '../e2e/server';
-import type { BenchResult } from '../e2e/harness/engine-harness';
+import { benchReference, type BenchResult } from '../e2e/harness/reference-bench';
 
 const { values: args } = parseArgs({
   options: {
@@ -44,25 +43,6 @@ const result: Record<string, unknown> = {
   machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model },
 };
 
-async function benchNode(): Promise<BenchResult> {
-  const c = problem.config;
-  const trainer = await Trainer.create(nodeBackend(), problem.training);
-  const batch = { x: { dtype: 'float32' as const, dims: [c.batch, c.time, c.dModel], data: problem.x }, target: { dtype: 'float32' as const, dims: [c.batch, c.time, c.dOut], data: problem.target } };
-  const warmupMs: number[] = [];
-  const stepMs: number[] = [];
-  let firstLoss = NaN;
-  const t0 = performance.now();
-  for (let i = 0; i < warmup + steps; i++) {
-    const s = performance.now();
-    const r = await trainer.step(batch, 1e-3);
-    if (i === 0) firstLoss = r.loss!;
-    (i < warmup ? warmupMs : stepMs).push(performance.now() - s);
-    if (performance.now() - t0 > budgetMs && stepMs.length > 0) break;
-  }
-  await trainer.dispose();
-  return { backend: 'node-cpu', device: trainer.backend.info.device, stepMs, warmupMs, firstLoss };
-}
-
 const summarize = (r: BenchResult) => ({
   device: r.device,
   median_ms_per_step: Math.round(median(r.stepMs)),
@@ -73,7 +53,7 @@ const summarize = (r: BenchResult) => ({
 
 if (backends.includes('node')) {
   log('onnxruntime-node CPU…');
-  result.node_cpu = summarize(await benchNode());
+  result.node_cpu = summarize(await benchReference(nodeBackend(), size, warmup, steps, budgetMs));
 }
 const web = backends.filter((b) => b === 'wasm' || b === 'webgpu') as ('wasm' | 'webgpu')[];
 if (web.length) {

@@ -93,6 +93,15 @@ export interface ReferenceProblem {
   paramCount: number;
 }
 
+/** The problem's fixed batch, as runtime feeds. */
+export function referenceBatch(p: ReferenceProblem) {
+  const c = p.config;
+  return {
+    x: { dtype: 'float32' as const, dims: [c.batch, c.time, c.dModel], data: p.x },
+    target: { dtype: 'float32' as const, dims: [c.batch, c.time, c.dOut], data: p.target },
+  };
+}
+
 export function buildReferenceProblem(c: ReferenceEncoderConfig): ReferenceProblem {
   const g = new GraphBuilder('reference_encoder');
   const rand = mulberry32(1234);
