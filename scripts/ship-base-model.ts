@@ -17,6 +17,8 @@ const { values: a } = parseArgs({
     to: { type: 'string', default: 'public/models/base' },
     shared: { type: 'string', default: '../shared/speech' },
     'fsdd-limit': { type: 'string', default: '600' },
+    /** The card's "Limits" paragraph: what limits this model and what would lift it. */
+    limits: { type: 'string' },
   },
 });
 
@@ -57,7 +59,8 @@ const provenance = (model.config.provenance ?? {}) as Record<string, unknown>;
 const rows = SETS.map((s) => {
   const r = results[s.name];
   const p = peer?.sets?.[s.name];
-  return `| ${s.name}${s.limit ? ` (first ${r.utterances})` : ''} | ${s.what} | ${r.utterances} | **${pct(r.wer)}** | **${pct(r.cer)}** | ${pct(p?.wer)} | ${pct(p?.cer)} |`;
+  const peerN = p && p.utterances !== r.utterances ? ` (${p.utterances} clips)` : '';
+  return `| ${s.name}${s.limit ? ` (first ${r.utterances})` : ''} | ${s.what} | ${r.utterances} | ${pct(r.wer)} | ${pct(r.cer)} | ${pct(p?.wer)}${peerN} | ${pct(p?.cer)} |`;
 });
 
 const card = `# Earshot base model
@@ -91,13 +94,12 @@ model), run on the same audio and scored by the same scorer (scripts/peer-pocket
 |---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
+Where the pocketsphinx column names a clip count, pocketsphinx was scored on that many clips spread evenly
+through the set (scripts/results/pocketsphinx.json), not on all of them.
+
 ## Limits
 
-A 2.6 M-parameter character model trained for about two hours on two CPU cores, mostly on synthetic
-voices, without a language model. It is a starting point for fine-tuning on a user's own voice, not a general
-recognizer: expect misspellings of rare words and high error rates on fast or noisy speech. What would lift
-it: more real speech (e.g. LibriSpeech, Common Voice), longer training on a GPU, a larger model, and a word-level
-language model in beam search.
+${a.limits ?? 'A small character model without a language model: a starting point for fine-tuning on a user\'s own voice, not a general recognizer.'}
 `;
 
 const to = resolve(a.to!);
