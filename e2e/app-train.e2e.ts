@@ -18,14 +18,26 @@ afterAll(async () => {
 });
 
 describe('journey 1: train, evaluate, export, re-import', () => {
-  it('says clearly when no base model is installed, and imports one', async () => {
+  it('loads the shipped base model by default, says clearly when none is installed, and imports one', async () => {
     const { page } = s;
     const status = page.getByTestId('model-status');
-    await page.waitForFunction(() => document.querySelector('[data-testid=model-status]')?.getAttribute('data-status') !== 'loading');
-    expect(await status.getAttribute('data-status')).toBe('missing');
-    await expect.poll(() => page.getByTestId('model-messages').innerText()).toMatch(/not installed/);
-    await shot(page, '1-model-missing');
+    await page.locator('[data-testid=model-status][data-status=ready]').waitFor({ timeout: 240_000 });
+    expect(Number((await page.getByTestId('model-parameters').innerText()).replace(/,/g, ''))).toBeGreaterThan(1_000_000);
+    expect(await page.getByTestId('model-backend').getAttribute('data-backend')).toBe('webgpu');
+
+    // the same app with public/models/base absent (its files answer 404)
+    const bare = await page.context().newPage();
+    await bare.route('**/models/base/**', (route) => route.fulfill({ status: 404, body: 'not found' }));
+    await bare.goto(s.url);
+    await bare.waitForFunction(() => document.querySelector('[data-testid=model-status]')?.getAttribute('data-status') !== 'loading', null, { timeout: 120_000 });
+    expect(await bare.getByTestId('model-status').getAttribute('data-status')).toBe('missing');
+    await expect.poll(() => bare.getByTestId('model-messages').innerText()).toMatch(/not installed/);
+    await shot(bare, '1-model-missing');
+    await bare.close();
+
+    // training here uses a tiny model: the software WebGPU adapter is slow
     await importTinyModel(page);
+    expect(await status.getAttribute('data-status')).toBe('ready');
     expect(await page.getByTestId('model-backend').getAttribute('data-backend')).toBe('webgpu');
     expect(await page.getByTestId('model-vocab').innerText()).toMatch(/29 tokens/);
     await shot(page, '1-model');
