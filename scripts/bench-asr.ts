@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { decodeMono, logMel } from '../src/audio';
 import { buildAcousticModel, countParameters, DEFAULT_ARCH, type Weights } from '../src/asr/model';
 import { MODEL_FILES, readModelDir, writeModelDir, type LoadedModel } from '../src/asr/model-dir';
-import { Recognizer } from '../src/asr/recognizer';
+import { timeTranscription } from '../e2e/harness/asr-timing';
 import { DEFAULT_VOCAB } from '../src/asr/vocab';
 import { nodeBackend } from '../src/runtime/node';
 import { launchChromium } from '../e2e/browser';
@@ -148,27 +148,8 @@ const summarize = (r: AsrBenchResult) => ({
 if (backends.includes('node')) {
   log('transcription on onnxruntime-node CPU…');
   const backend = nodeBackend({ threads });
-  let t = performance.now();
-  const rec = await Recognizer.create(backend, model);
-  const sessionCreateMs = performance.now() - t;
-  t = performance.now();
-  await rec.transcribeFile(clips[0].bytes, clips[0].name);
-  const warmupMs = performance.now() - t;
-  let totalMs = 0;
-  let timedSeconds = 0;
-  let timed = 0;
-  let sampleText = '';
-  for (const c of clips) {
-    const s = performance.now();
-    const text = await rec.transcribeFile(c.bytes, c.name);
-    totalMs += performance.now() - s;
-    if (timed === 0) sampleText = text;
-    timedSeconds += c.seconds;
-    timed++;
-    if (totalMs > budgetMs) break;
-  }
-  await rec.release();
-  result.transcription_node_cpu = summarize({ backend: 'node-cpu', device: backend.info.device, crossOriginIsolated: false, sessionCreateMs, warmupMs, clipsTimed: timed, audioSecondsTimed: timedSeconds, totalMs, sampleText });
+  const timing = await timeTranscription(backend, model, clips, budgetMs);
+  result.transcription_node_cpu = summarize({ backend: 'node-cpu', device: backend.info.device, crossOriginIsolated: false, ...timing });
 }
 
 const web = backends.filter((b): b is 'wasm' | 'webgpu' => b === 'wasm' || b === 'webgpu');

@@ -2,7 +2,7 @@
 // the app's Recognizer on onnxruntime-web's WASM or WebGPU backend, for scripts/bench-asr.ts
 // (window.asrBench). The model files and the audio arrive as base64 from the benchmark script.
 import { readModelDir } from '../../src/asr/model-dir';
-import { Recognizer } from '../../src/asr/recognizer';
+import { timeTranscription, type TranscriptionTiming } from './asr-timing';
 import { wasmBackend, webGpuBackend } from '../../src/runtime/web';
 
 export interface AsrBenchClip {
@@ -22,19 +22,11 @@ export interface AsrBenchRequest {
   budgetMs: number;
 }
 
-export interface AsrBenchResult {
+export interface AsrBenchResult extends TranscriptionTiming {
   backend: string;
   device: string;
   softwareAdapter?: boolean;
   crossOriginIsolated: boolean;
-  sessionCreateMs: number;
-  /** The first clip once, untimed in the totals: compiles shaders / warms caches. */
-  warmupMs: number;
-  clipsTimed: number;
-  audioSecondsTimed: number;
-  totalMs: number;
-  /** Text of the first timed clip (garbage for a random-weight model). */
-  sampleText: string;
 }
 
 function fromBase64(s: string): Uint8Array {
@@ -57,43 +49,15 @@ async function run(req: AsrBenchRequest): Promise<AsrBenchResult> {
   for (const [name, b64] of Object.entries(req.modelFiles)) files[name] = fromBase64(b64);
   const model = readModelDir(files);
   const clips = req.clips.map((c) => ({ name: c.name, seconds: c.seconds, bytes: fromBase64(c.base64) }));
-  if (clips.length === 0) throw new Error('no clips to transcribe');
-
   const backend = req.backend === 'webgpu' ? await webGpuBackend({ threads: req.threads }) : wasmBackend({ threads: req.threads }, 'requested by the benchmark');
   const softwareAdapter = req.backend === 'webgpu' ? await isSoftwareAdapter() : undefined;
-  let t = performance.now();
-  const rec = await Recognizer.create(backend, model);
-  const sessionCreateMs = performance.now() - t;
-
-  t = performance.now();
-  await rec.transcribeFile(clips[0].bytes, clips[0].name);
-  const warmupMs = performance.now() - t;
-
-  let totalMs = 0;
-  let audioSecondsTimed = 0;
-  let clipsTimed = 0;
-  let sampleText = '';
-  for (const c of clips) {
-    const s = performance.now();
-    const text = await rec.transcribeFile(c.bytes, c.name);
-    totalMs += performance.now() - s;
-    if (clipsTimed === 0) sampleText = text;
-    audioSecondsTimed += c.seconds;
-    clipsTimed++;
-    if (totalMs > req.budgetMs) break;
-  }
-  await rec.release();
+  const timing = await timeTranscription(backend, model, clips, req.budgetMs);
   return {
     backend: backend.info.name,
     device: backend.info.device,
     softwareAdapter,
     crossOriginIsolated: typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated,
-    sessionCreateMs,
-    warmupMs,
-    clipsTimed,
-    audioSecondsTimed,
-    totalMs,
-    sampleText,
+    ...timing,
   };
 }
 
