@@ -10,7 +10,7 @@
 // monitored WER in <out>/model.
 
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { addNoise, decodeMono, logMel, mulberry32, specAugment, speedPerturb, DEFAULT_FRONTEND } from '../src/audio';
 import { DEFAULT_ARCH, countParameters, type Weights } from '../src/asr/model';
@@ -22,6 +22,8 @@ import { Recognizer } from '../src/asr/recognizer';
 import { decodeCheckpoint, encodeCheckpoint } from '../src/runtime/checkpoint';
 import { nodeBackend } from '../src/runtime/node';
 import { CtcTrainer } from '../src/train/ctc-trainer';
+import { lrAt as scheduleLr } from '../src/train/schedule';
+import { readManifest as readNemoManifest } from '../src/cli/eval';
 
 const { values: a } = parseArgs({
   options: {
@@ -53,18 +55,13 @@ interface Utt {
   seconds: number;
 }
 
+/** A manifest's utterances with normalized text and label ids (none if the file does not exist yet). */
 function readManifest(file: string): Utt[] {
   if (!existsSync(file)) return [];
-  const base = dirname(file);
-  const rows: Utt[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    const r = JSON.parse(line) as { audio_filepath: string; text: string; duration: number; speaker?: string };
+  return readNemoManifest(file).flatMap((r) => {
     const text = normalizeText(r.text);
-    if (!text) continue;
-    rows.push({ path: isAbsolute(r.audio_filepath) ? r.audio_filepath : join(base, r.audio_filepath), text, ids: encodeText(DEFAULT_VOCAB, text), speaker: r.speaker ?? '', seconds: r.duration });
-  }
-  return rows;
+    return text ? [{ path: r.path, text, ids: encodeText(DEFAULT_VOCAB, text), speaker: r.speaker ?? '', seconds: r.duration ?? 0 }] : [];
+  });
 }
 
 // The monitored dev set: the corpus's dev split and five speechocean762/train speakers held out.
@@ -128,11 +125,7 @@ function* epochBatches(utts: Utt[]): Generator<{ bucket: number; items: Utt[] }>
   yield* batches.map((x) => [rand(), x] as const).sort((p, q) => p[0] - q[0]).map((p) => p[1]);
 }
 
-function lrAt(step: number): number {
-  if (step < warmup) return (peakLr * (step + 1)) / warmup;
-  const p = Math.min(1, (step - warmup) / Math.max(1, totalSteps - warmup));
-  return peakLr * (0.05 + 0.95 * 0.5 * (1 + Math.cos(Math.PI * p)));
-}
+const lrAt = (step: number) => scheduleLr(step, { peakLr, warmupSteps: warmup, totalSteps, finalFraction: 0.05 });
 
 const arch = DEFAULT_ARCH;
 const backend = nodeBackend({ threads: Number(a.threads) });

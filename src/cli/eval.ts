@@ -11,10 +11,11 @@ interface Row {
   text: string;
   offset?: number;
   duration?: number;
+  speaker?: string;
 }
 
 /** Reads a NeMo-style manifest (paths relative to its folder); bad lines are errors with their line number. */
-export function readManifest(file: string): { path: string; text: string; offset?: number; duration?: number }[] {
+export function readManifest(file: string): { path: string; text: string; offset?: number; duration?: number; speaker?: string }[] {
   const base = dirname(file);
   return readFileSync(file, 'utf8')
     .split('\n')
@@ -28,7 +29,7 @@ export function readManifest(file: string): { path: string; text: string; offset
         throw new Error(`${file}:${n}: not valid JSON`);
       }
       if (typeof r.audio_filepath !== 'string' || typeof r.text !== 'string') throw new Error(`${file}:${n}: needs "audio_filepath" and "text"`);
-      return { path: isAbsolute(r.audio_filepath) ? r.audio_filepath : join(base, r.audio_filepath), text: r.text, offset: r.offset, duration: r.duration };
+      return { path: isAbsolute(r.audio_filepath) ? r.audio_filepath : join(base, r.audio_filepath), text: r.text, offset: r.offset, duration: r.duration, speaker: r.speaker };
     });
 }
 
