@@ -112,4 +112,41 @@ describe('journey 1: train, evaluate, export, re-import', () => {
     }
     expect(s.errors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
   });
+
+  it('applies the exported adapter file to the model it was trained on, and refuses it on another', async () => {
+    const { page } = s;
+    const select = page.getByTestId('model-select');
+    const ready = () => page.locator('[data-testid=model-status][data-status=ready]').waitFor({ timeout: 240_000 });
+    const adapter = { name: 'speaker.adapter.safetensors', mimeType: 'application/octet-stream', buffer: readFileSync(join(OUT_DIR, 'adapter.safetensors')) };
+    await tab(page, 'model');
+
+    // the shipped base model is not the one it was trained on: refused, with the reason, nothing changes
+    await select.selectOption('builtin:base');
+    await ready();
+    await page.getByTestId('adapter-import-file').setInputFiles(adapter);
+    await expect.poll(() => page.getByTestId('model-messages').innerText(), { timeout: 60_000 }).toMatch(/trained on another base model/);
+    expect(await select.inputValue()).toBe('builtin:base');
+    await shot(page, '1-adapter-refused');
+
+    // the tiny model it was trained on: a new model that transcribes as the fine-tuned one does
+    const tinyId = await select.locator('option', { hasText: 'Imported model' }).first().getAttribute('value');
+    await select.selectOption(tinyId!);
+    await ready();
+    await page.getByTestId('adapter-import-file').setInputFiles(adapter);
+    await expect.poll(() => page.locator('[data-testid=model-card] h3').innerText(), { timeout: 120_000 }).toMatch(/ \+ speaker\.adapter$/);
+    await ready();
+    const applied = await page.locator('[data-testid=model-card] h3').innerText();
+    await shot(page, '1-adapter-applied');
+
+    await tab(page, 'evaluate');
+    await page.locator('select').first().selectOption({ label: applied });
+    await page.getByTestId('eval-run').click();
+    await expect.poll(() => page.getByTestId('eval-row').count(), { timeout: 120_000 }).toBe(2);
+    const rows = await page.getByTestId('eval-utterances').locator('tbody tr').all();
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) {
+      const cells = await row.locator('td').allInnerTexts();
+      expect(cells[1]).toBe(cells[2]);
+    }
+  });
 });

@@ -32,6 +32,9 @@ const { values: a } = parseArgs({
     steps: { type: 'string', default: '8000' },
     'peak-lr': { type: 'string', default: '2e-3' },
     warmup: { type: 'string', default: '600' },
+    // warm restart (SGDR-style): the schedule starts again at this step, warming up to --peak-lr and
+    // decaying to --steps; used to continue a finished run with its optimizer state
+    'restart-at': { type: 'string', default: '0' },
     'batch-frames': { type: 'string', default: '8000' },
     'eval-every': { type: 'string', default: '400' },
     'ckpt-every': { type: 'string', default: '100' },
@@ -88,7 +91,9 @@ async function samples(u: Utt): Promise<Float32Array> {
   return s;
 }
 
-const rand = mulberry32(Number(a.seed) * 7919 + 17);
+// seeded by the step training starts from, so a resumed run does not replay the epoch order it
+// already saw (set once the checkpoint is read, below)
+let rand = mulberry32(Number(a.seed) * 7919 + 17);
 
 /** Waveform augmentation (speed 0.9/1.1 for 30%, noise at 10–35 dB SNR for half), then log-mel and SpecAugment. */
 async function features(u: Utt, augment: boolean) {
@@ -125,7 +130,11 @@ function* epochBatches(utts: Utt[]): Generator<{ bucket: number; items: Utt[] }>
   yield* batches.map((x) => [rand(), x] as const).sort((p, q) => p[0] - q[0]).map((p) => p[1]);
 }
 
-const lrAt = (step: number) => scheduleLr(step, { peakLr, warmupSteps: warmup, totalSteps, finalFraction: 0.05 });
+const restartAt = Number(a['restart-at']);
+const lrAt = (step: number) =>
+  step < restartAt
+    ? scheduleLr(step, { peakLr, warmupSteps: warmup, totalSteps, finalFraction: 0.05 })
+    : scheduleLr(step - restartAt, { peakLr, warmupSteps: warmup, totalSteps: totalSteps - restartAt, finalFraction: 0.05 });
 
 const arch = DEFAULT_ARCH;
 const backend = nodeBackend({ threads: Number(a.threads) });
@@ -161,6 +170,7 @@ async function evaluate(weights: Weights, step: number) {
 }
 
 let step = await trainer.stepCount;
+if (step > 0) rand = mulberry32(Number(a.seed) * 7919 + 17 + step);
 let epoch = 0;
 const t0 = performance.now();
 let window = { loss: 0, n: 0, audio: 0, skipped: 0, start: performance.now() };

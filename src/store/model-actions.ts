@@ -55,3 +55,16 @@ export async function importModel(files: FileRef[]): Promise<void> {
   await refreshModels();
   await selectModelId(r.summary.id);
 }
+
+/** Applies an adapter-only file to the current model; the result becomes a new, current model. A file that does not fit leaves the current model as it was, with the reason shown. */
+export async function applyAdapter(file: FileRef): Promise<void> {
+  const baseId = useApp.getState().modelId;
+  useApp.setState({ modelMessages: [`Applying ${file.path}…`] });
+  const r = await asrWorker().applyAdapter(baseId, file);
+  if (!r.ok) {
+    useApp.setState({ modelMessages: [`The adapter ${file.path} could not be applied:`, ...r.problems] });
+    return;
+  }
+  await refreshModels();
+  await selectModelId(r.summary.id);
+}

@@ -7,45 +7,10 @@ import { appDb, emptyHistory, latestRun, type RunHistory, type RunRecord, type T
 import type { RunOutcome, TrainEvent } from '../workers/train-protocol';
 import { useApp, type RunView } from './app-store';
 import { refreshModels } from './model-actions';
-
-/** Charts stay responsive: past this many points a series keeps every other one of its older half. */
-const MAX_POINTS = 4000;
-const append = (series: [number, number][], points: [number, number][]) => {
-  let out = series.concat(points);
-  if (out.length > MAX_POINTS) {
-    const half = out.length >> 1;
-    out = out.slice(0, half).filter((_, i) => i % 2 === 0).concat(out.slice(half));
-  }
-  return out;
-};
+import { foldTrainEvent } from './train-events';
 
 function onEvent(e: TrainEvent): void {
-  useApp.setState((s) => {
-    const run: RunView = s.run?.id === e.runId ? s.run : { id: e.runId, status: 'preparing', step: 0, totalSteps: 0, skipped: 0, elapsedMs: 0 };
-    switch (e.type) {
-      case 'status':
-        return { run: { ...run, status: e.status, message: e.message, backend: e.backend ?? run.backend, totalSteps: e.totalSteps ?? run.totalSteps } };
-      case 'steps': {
-        const h = s.history;
-        const ok = e.points.filter((p) => !p.skipped);
-        return {
-          run: { ...run, step: e.step, totalSteps: e.totalSteps, skipped: e.skipped, elapsedMs: e.elapsedMs },
-          history: {
-            ...h,
-            loss: append(h.loss, ok.map((p) => [p.step, p.loss])),
-            lr: append(h.lr, e.points.map((p) => [p.step, p.lr])),
-            throughput: append(h.throughput, e.points.map((p) => [p.step, p.throughput])),
-          },
-        };
-      }
-      case 'eval': {
-        const h = s.history;
-        return { history: { ...h, valLoss: [...h.valLoss, [e.step, e.valLoss]], wer: [...h.wer, [e.step, e.wer]], cer: [...h.cer, [e.step, e.cer]] } };
-      }
-      case 'checkpoint':
-        return { run: { ...run, checkpointStep: e.step } };
-    }
-  });
+  useApp.setState((s) => foldTrainEvent(s, e));
 }
 
 const eventProxy = () => proxy(onEvent);

@@ -5,7 +5,7 @@ import { Recognizer } from '../asr/recognizer';
 import { DEFAULT_VOCAB, encodeText } from '../asr/vocab';
 import { logMel, mulberry32 } from '../audio';
 import { nodeBackend } from '../runtime/node';
-import { adapterConfig, applyAdapterFile, encodeAdapterFile, trainableCount, trainableFor, type AdapterChoice } from './adapters';
+import { adaptedModelDir, adapterConfig, applyAdapterFile, baseFingerprint, encodeAdapterFile, trainableCount, trainableFor, type AdapterChoice } from './adapters';
 import { CtcTrainer } from './ctc-trainer';
 import { fineTunedModelDir, modelFilesFromZip, modelZip, type FineTuneRecord } from './export';
 
@@ -71,4 +71,27 @@ describe('export', () => {
       }
     });
   }
+
+  it('an adapter file applies only to the base model it was trained on, and says so when not', () => {
+    const base = baseModel();
+    const choice: AdapterChoice = { kind: 'lora', rank: 2, alpha: 4, targets: ['q'] };
+    const { g } = buildAcousticModel({ arch: ARCH, adapters: adapterConfig(choice), weights: base.weights, seed: 5, batch: 1, frames: 64, masked: false });
+    const trained: Weights = new Map([...g.params].map(([n, p]) => [n, Float32Array.from(p.init.data as Float32Array, (v) => (n.includes('lora_b') ? 0.01 : v))]));
+    const file = encodeAdapterFile({ weights: trained, choice, arch: ARCH, baseModel: 'tiny' });
+
+    // the right base: a model directory whose card names both, and whose weights carry the merged delta
+    const dir = readModelDir(adaptedModelDir(base, 'tiny', 'speaker.adapter.safetensors', file));
+    expect(dir.card).toMatch(/^# tiny \+ speaker\.adapter\.safetensors/);
+    const q = 'encoder.0.attn.q.weight';
+    expect(dir.weights.get(q)![0]).not.toBeCloseTo(base.weights.get(q)![0], 6);
+    expect(dir.weights.get('head.weight')).toEqual(base.weights.get('head.weight'));
+
+    // another base model (one weight nudged): refused, naming the base the file was trained on
+    const other = baseModel();
+    other.weights.get('encoder.1.ff.ff2.weight')![3] += 1e-3;
+    expect(baseFingerprint(other.weights, choice, ARCH)).not.toBe(baseFingerprint(base.weights, choice, ARCH));
+    expect(() => applyAdapterFile(other, file)).toThrow(/trained on another base model \("tiny"/);
+    // a file that is not an adapter at all
+    expect(() => applyAdapterFile(base, new Uint8Array([1, 2, 3]))).toThrow(/not an Earshot adapter file/);
+  });
 });

@@ -27,6 +27,8 @@ export interface ModelScore {
 export interface AsrApi {
   load(modelId: string): Promise<{ summary: ModelSummary; backend: BackendInfo }>;
   importModel(files: FileRef[], name?: string): Promise<ImportModelResult>;
+  /** A new model: the given model with an adapter-only file (from Export) applied and merged. */
+  applyAdapter(baseModelId: string, file: FileRef): Promise<ImportModelResult>;
   /** 16 kHz mono samples (transfer the buffer). */
   transcribe(modelId: string, samples: Float32Array): Promise<{ text: string; ms: number }>;
   /** Each model on the validation split of the datasets. */

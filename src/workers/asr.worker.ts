@@ -9,6 +9,7 @@ import { utteranceSamples } from '../data/features';
 import { DataStore } from '../data/storage';
 import type { Backend } from '../runtime/types';
 import { bestWebBackend, wasmBackend } from '../runtime/web';
+import { adaptedModelDir } from '../train/adapters';
 import { modelFilesFromZip, modelZip } from '../train/export';
 import { scoreTranscripts } from '../train/score';
 import { loadModel, summarize } from './asr-models';
@@ -60,6 +61,21 @@ const api: AsrApi = {
       return { ok: true, summary: summarize(id, title, 'imported', files, model) };
     } catch (e) {
       return { ok: false, problems: e instanceof ModelDirError ? e.problems : [(e as Error).message] };
+    }
+  },
+
+  async applyAdapter(baseModelId, ref) {
+    try {
+      const { model: base, summary } = await loadModel(baseModelId);
+      const adapterName = ref.path.split('/').pop()!;
+      const files = adaptedModelDir(base, summary.name, adapterName, new Uint8Array(await ref.file.arrayBuffer()));
+      const model = readModelDir(files);
+      const id = crypto.randomUUID();
+      const title = `${summary.name} + ${adapterName.replace(/\.safetensors$/i, '')}`;
+      await (await appDb()).put('models', { id, name: title, source: 'imported', createdAt: Date.now(), files });
+      return { ok: true, summary: summarize(id, title, 'imported', files, model) };
+    } catch (e) {
+      return { ok: false, problems: [(e as Error).message] };
     }
   },
 

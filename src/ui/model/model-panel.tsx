@@ -1,5 +1,5 @@
 import { useApp } from '../../store/app-store';
-import { importModel, selectModelId } from '../../store/model-actions';
+import { applyAdapter, importModel, selectModelId } from '../../store/model-actions';
 import type { FileRef } from '../../workers/asr-protocol';
 import { ModelCard } from './model-card';
 
@@ -46,6 +46,26 @@ export function ModelPanel() {
         </label>{' '}
         <label>
           Folder <input type="file" ref={(el) => el?.setAttribute('webkitdirectory', '')} onChange={(e) => e.target.files && void importModel(refs(e.target.files))} />
+        </label>
+      </fieldset>
+      <fieldset>
+        <legend>Apply an adapter file</legend>
+        <p>
+          The small <code>.adapter.safetensors</code> file that Export saves. It is applied to the current model — the base model it was trained on, which is checked —
+          and kept as a new model.
+        </p>
+        <label>
+          Adapter file{' '}
+          <input
+            data-testid="adapter-import-file"
+            type="file"
+            accept=".safetensors"
+            onChange={(e) => {
+              const f = e.target.files?.[0];
+              if (f) void applyAdapter({ path: f.name, file: f });
+              e.target.value = '';
+            }}
+          />
         </label>
       </fieldset>
     </section>
