@@ -49,4 +49,33 @@ describe('journey 2: record, correct, accept, reload', () => {
     expect(await row.getByTestId('utterance-transcript').inputValue()).toBe('hello earshot');
     await shot(page, '2-data-recordings');
   });
+
+  it('keeps fine-tuning as takes arrive: a round on "My recordings" after the next take, whose model then transcribes', async () => {
+    const { page } = s;
+    await tab(page, 'record');
+    await page.getByTestId('auto-train-enabled').check();
+    await page.getByTestId('auto-train-every').fill('1');
+    await page.getByTestId('auto-train-steps').fill('4');
+    await page.getByTestId('record-toggle').click();
+    await page.waitForTimeout(2000);
+    await page.getByTestId('record-toggle').click();
+    const take = page.locator('[data-testid=take][data-status=pending]').first();
+    await take.waitFor({ timeout: 30_000 });
+    await expect.poll(() => take.getByTestId('take-hypothesis').innerText(), { timeout: 60_000 }).not.toBe('…');
+    await take.getByTestId('take-text').fill('hello again');
+    await take.getByTestId('take-accept').click();
+    // the round trains on both takes, then (no validation take yet) its model becomes the current one
+    await expect.poll(() => page.getByTestId('auto-train-message').innerText(), { timeout: 300_000 }).toMatch(/adapted model/);
+    await shot(page, '2-record-auto-train');
+    await tab(page, 'model');
+    await page.locator('[data-testid=model-status][data-status=ready]').waitFor({ timeout: 120_000 });
+    const current = await page.getByTestId('model-select').locator('option:checked').innerText();
+    expect(current).toMatch(/My recordings \(4 steps\)/);
+    // the setting survives a reload
+    await page.reload();
+    await page.getByRole('heading', { name: 'Earshot' }).waitFor();
+    await tab(page, 'record');
+    expect(await page.getByTestId('auto-train-enabled').isChecked()).toBe(true);
+    expect(await page.getByTestId('auto-train-every').inputValue()).toBe('1');
+  });
 });

@@ -4,6 +4,7 @@
 import { create } from 'zustand';
 import type { BackendInfo } from '../runtime/types';
 import { DEFAULT_ADAPTER } from '../train/adapters';
+import { DEFAULT_AUTO_TRAIN, type AutoTrainConfig } from './auto-train';
 import type { ModelSummary } from '../workers/asr-models';
 import { BUILTIN_BASE_ID } from '../workers/asr-models';
 import type { EvalProgress, ModelScore } from '../workers/asr-protocol';
@@ -51,6 +52,11 @@ export interface RecordSlice {
   promptMode: boolean;
   prompts: string[];
   promptIndex: number;
+  /** Keep fine-tuning as takes arrive (src/store/auto-train.ts). */
+  autoTrain: AutoTrainConfig;
+  /** Training takes there were when the last automatic round started. */
+  autoTrainBaseline: number;
+  autoTrainMessage?: string;
 }
 
 export interface EvalSlice {
@@ -92,6 +98,8 @@ export const useApp = create<AppState>(() => ({
   promptMode: false,
   prompts: [],
   promptIndex: 0,
+  autoTrain: DEFAULT_AUTO_TRAIN,
+  autoTrainBaseline: 0,
   evalStatus: 'idle',
   evalResults: [],
   panel: 'model',

@@ -10,6 +10,7 @@ import { refreshDatasets } from '../ui/data/data-actions';
 import { asrWorker } from '../workers/asr-client';
 import { appDb, type Take } from '../workers/train-db';
 import { useApp, type TakeView } from './app-store';
+import { maybeAutoTrain } from './auto-train-actions';
 
 export const RECORDINGS_DATASET = 'My recordings';
 const SAMPLE_RATE = 16000;
@@ -97,6 +98,7 @@ export async function acceptTake(id: string, transcript: string): Promise<void> 
   patchTake(id, { transcript, status: 'accepted', utteranceId });
   useApp.setState((s) => ({ recordMessage: undefined, datasetIds: s.datasetIds.includes(ds.id) ? s.datasetIds : [...s.datasetIds, ds.id] }));
   await refreshDatasets();
+  void maybeAutoTrain(ds.id);
 }
 
 export async function discardTake(id: string): Promise<void> {

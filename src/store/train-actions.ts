@@ -29,17 +29,23 @@ export function setDatasetIds(ids: string[]): void {
   useApp.setState({ datasetIds: ids });
 }
 
-export async function startTraining(): Promise<void> {
+/** Starts a run on the chosen datasets with the Train panel's settings (or the given ones); resolves when it ends. */
+export async function startTraining(o: { datasetIds?: string[]; settings?: TrainSettings } = {}): Promise<RunOutcome | undefined> {
   const s = useApp.getState();
-  if (!s.model || s.run?.status === 'running' || s.run?.status === 'preparing' || s.run?.status === 'paused') return;
-  const datasets = useDataStore.getState().datasets.filter((d) => s.datasetIds.includes(d.id));
+  if (!s.model || runActive(s.run)) return undefined;
+  const ids = o.datasetIds ?? s.datasetIds;
+  const datasets = useDataStore.getState().datasets.filter((d) => ids.includes(d.id));
   useApp.setState({ run: undefined, resumable: undefined, history: emptyHistory() });
   const outcome = await trainWorker().start(
-    { modelId: s.modelId, modelName: s.model.name, datasetIds: datasets.map((d) => d.id), datasetNames: datasets.map((d) => d.name), settings: s.settings },
+    { modelId: s.modelId, modelName: s.model.name, datasetIds: datasets.map((d) => d.id), datasetNames: datasets.map((d) => d.name), settings: o.settings ?? s.settings },
     eventProxy(),
   );
   finish(outcome);
+  return outcome;
 }
+
+/** A run is preparing, running or paused (so no other may start). */
+export const runActive = (run: RunView | undefined) => run?.status === 'running' || run?.status === 'preparing' || run?.status === 'paused';
 
 /** Continues a stored run from its last checkpoint (on WASM when asked, e.g. after the GPU was lost). */
 export async function resumeRun(runId: string, backend?: TrainSettings['backend']): Promise<void> {

@@ -1,5 +1,6 @@
 import { useEffect, type ReactNode } from 'react';
 import { selectPanel, useApp, type PanelId } from '../store/app-store';
+import { loadAutoTrain } from '../store/auto-train-actions';
 import { initModel } from '../store/model-actions';
 import { loadTakes } from '../store/record-actions';
 import { checkResumable } from '../store/train-actions';
@@ -37,6 +38,7 @@ export function App() {
     void initModel();
     void refreshDatasets();
     void loadTakes();
+    loadAutoTrain();
     void checkResumable();
   }, []);
   return (

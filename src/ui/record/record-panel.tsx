@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { useApp } from '../../store/app-store';
 import { saveTake } from '../../store/record-actions';
+import { setAutoTrain } from '../../store/auto-train-actions';
 import { LevelMeter, type LevelMeterHandle } from './level-meter';
 import { BUILT_IN_PROMPTS, parsePromptFile } from './prompts';
 import { Recorder } from './recorder';
@@ -10,6 +11,8 @@ import { TakeCard } from './take-card';
 export function RecordPanel() {
   const takes = useApp((s) => s.takes);
   const message = useApp((s) => s.recordMessage);
+  const auto = useApp((s) => s.autoTrain);
+  const autoMessage = useApp((s) => s.autoTrainMessage);
   const ready = useApp((s) => s.modelStatus === 'ready');
   const [recording, setRecording] = useState(false);
   const [autoStop, setAutoStop] = useState(true);
@@ -96,6 +99,23 @@ export function RecordPanel() {
         </button>
         <LevelMeter ref={meter} />
       </div>
+      <fieldset className="controls" data-testid="auto-train">
+        <legend>Keep fine-tuning as takes arrive</legend>
+        <label>
+          <input type="checkbox" data-testid="auto-train-enabled" checked={auto.enabled} onChange={(e) => setAutoTrain({ enabled: e.target.checked })} /> On
+        </label>{' '}
+        <label>
+          after every <input type="number" data-testid="auto-train-every" min={1} max={100} value={auto.every} onChange={(e) => setAutoTrain({ every: Math.max(1, Number(e.target.value) || 1) })} /> new takes,
+        </label>{' '}
+        <label>
+          <input type="number" data-testid="auto-train-steps" min={1} max={5000} value={auto.steps} onChange={(e) => setAutoTrain({ steps: Math.max(1, Number(e.target.value) || 1) })} /> steps
+        </label>
+        <p className="hint">
+          A short round with the Train panel&apos;s adapter and learning rate, on &ldquo;My recordings&rdquo;, starting from the current model. If the held-out takes come out no worse, the
+          result becomes the current model. Charts and progress show in the Train panel.
+        </p>
+        {autoMessage && <p data-testid="auto-train-message">{autoMessage}</p>}
+      </fieldset>
       {!ready && <p>Load a model first (Model panel); takes are transcribed with it.</p>}
       {message && <p role="alert">{message}</p>}
       <h3>To correct ({pending.length})</h3>

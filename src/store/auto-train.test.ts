@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SETTINGS } from './app-store';
+import { adoptRound, autoTrainDue, roundSettings, DEFAULT_AUTO_TRAIN } from './auto-train';
+
+describe('training as takes arrive', () => {
+  const on = { ...DEFAULT_AUTO_TRAIN, enabled: true, every: 3 };
+  const idle = { trainTakes: 3, takesAtLastRound: 0, runActive: false, modelReady: true };
+
+  it('a round is due after `every` new training takes, only when enabled, idle and with a model', () => {
+    expect(autoTrainDue(on, idle)).toBe(true);
+    expect(autoTrainDue(on, { ...idle, trainTakes: 2 })).toBe(false);
+    expect(autoTrainDue(on, { ...idle, trainTakes: 5, takesAtLastRound: 3 })).toBe(false);
+    expect(autoTrainDue(on, { ...idle, trainTakes: 6, takesAtLastRound: 3 })).toBe(true);
+    expect(autoTrainDue({ ...on, enabled: false }, idle)).toBe(false);
+    expect(autoTrainDue(on, { ...idle, runActive: true })).toBe(false);
+    expect(autoTrainDue(on, { ...idle, modelReady: false })).toBe(false);
+  });
+
+  it('a round keeps the user settings but is short, evaluated and checkpointed', () => {
+    const s = roundSettings({ ...DEFAULT_SETTINGS, warmupSteps: 50, peakLr: 2e-3 }, { ...on, steps: 40 });
+    expect(s).toMatchObject({ length: { unit: 'steps', value: 40 }, warmupSteps: 10, evalEvery: 40, checkpointEvery: 20, peakLr: 2e-3, adapter: DEFAULT_SETTINGS.adapter });
+  });
+
+  it('the adapted model is adopted unless its validation WER got worse', () => {
+    expect(adoptRound({ wer: 0.5, cer: 0.3, utterances: 2 }, { wer: 0.4, cer: 0.2, utterances: 2 })).toMatchObject({ adopt: true, message: expect.stringMatching(/50\.0% → 40\.0%/) });
+    expect(adoptRound({ wer: 0.5, cer: 0.3, utterances: 2 }, { wer: 0.6, cer: 0.2, utterances: 2 })).toMatchObject({ adopt: false, message: expect.stringMatching(/kept the current model/) });
+    expect(adoptRound(undefined, undefined).adopt).toBe(true);
+  });
+});

@@ -1,0 +1,52 @@
+// Keep fine-tuning as takes arrive: after every few accepted takes, a short round of training on
+// "My recordings" starts from the current model; when the round's validation WER is no worse than
+// the model it started from, the result becomes the current model, so the next takes are
+// transcribed (and the next round starts) with the adapted model. The decisions are pure functions.
+import type { Metrics } from '../train/export';
+import type { TrainSettings } from '../workers/train-db';
+
+export interface AutoTrainConfig {
+  enabled: boolean;
+  /** A round starts once this many new training takes have been accepted since the last one. */
+  every: number;
+  /** Steps per round. */
+  steps: number;
+}
+
+export const DEFAULT_AUTO_TRAIN: AutoTrainConfig = { enabled: false, every: 5, steps: 60 };
+
+export interface AutoTrainState {
+  /** Training takes in the recordings dataset now. */
+  trainTakes: number;
+  /** Training takes there were when the last round started. */
+  takesAtLastRound: number;
+  /** A run (any run) is preparing, running or paused. */
+  runActive: boolean;
+  modelReady: boolean;
+}
+
+export function autoTrainDue(c: AutoTrainConfig, s: AutoTrainState): boolean {
+  return c.enabled && s.modelReady && !s.runActive && s.trainTakes - s.takesAtLastRound >= Math.max(1, c.every);
+}
+
+/** The round's settings: the user's, shortened to the round's steps, evaluated and checkpointed at its end. */
+export function roundSettings(user: TrainSettings, c: AutoTrainConfig): TrainSettings {
+  const steps = Math.max(1, Math.round(c.steps));
+  return {
+    ...user,
+    length: { unit: 'steps', value: steps },
+    warmupSteps: Math.min(user.warmupSteps, Math.floor(steps / 4)),
+    evalEvery: steps,
+    checkpointEvery: Math.max(1, Math.floor(steps / 2)),
+  };
+}
+
+/** Whether a finished round's model replaces the current one, and what to tell the user. */
+export function adoptRound(before: Metrics | undefined, after: Metrics | undefined): { adopt: boolean; message: string } {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  if (!before || !after || before.utterances === 0)
+    return { adopt: true, message: 'No validation takes yet (every fifth accepted take is held out), so the adapted model is used as trained.' };
+  if (after.wer <= before.wer)
+    return { adopt: true, message: `Validation WER ${pct(before.wer)} → ${pct(after.wer)} (CER ${pct(before.cer)} → ${pct(after.cer)}): now transcribing with the adapted model.` };
+  return { adopt: false, message: `Validation WER went from ${pct(before.wer)} to ${pct(after.wer)}: kept the current model.` };
+}
