@@ -19,6 +19,8 @@ const { values: a } = parseArgs({
     'fsdd-limit': { type: 'string', default: '600' },
     /** The card's "Limits" paragraph: what limits this model and what would lift it. */
     limits: { type: 'string' },
+    /** The card's "Training" item, when the run had a history the default line does not tell (restarts, schedules). */
+    training: { type: 'string' },
   },
 });
 
@@ -78,9 +80,9 @@ engine on onnxruntime-node (CPU), shipped as the starting point for on-device fi
   usage examples — see scripts/corpus/README.md), with speed, noise and SpecAugment augmentation, plus the real
   non-native speech of speechocean762/train (five of its speakers held out for monitoring).
   speechocean762/dev and the other evaluation sets below were never trained on.
-- **Training**: ${progress.step ?? provenance.step ?? '?'} steps of AdamW (peak learning rate 2e-3, warmup + cosine), batches of ~80 s of audio
+- **Training**: ${a.training ?? `${progress.step ?? provenance.step ?? '?'} steps of AdamW (peak learning rate 2e-3, warmup + cosine), batches of ~80 s of audio
   padded to length buckets, global-norm clipping 5; the checkpoint with the best monitored WER was kept
-  (see scripts/train-base.ts to regenerate).
+  (see scripts/train-base.ts to regenerate).`}
 
 ## Accuracy
 
