@@ -3,7 +3,8 @@
 // app and `earshot finetune`. Prints one JSON object: mean WER before and after, the relative
 // reduction, and training time per speaker.
 //
-//   npx tsx scripts/personalize.ts [--model public/models/base] [--speakers N] [--steps N] [--lr X] [--rank N]
+//   npx tsx scripts/personalize.ts [--model public/models/base] [--speakers N] [--steps N] [--lr X]
+//     [--adapter lora|bottleneck|last-layers] [--rank N (LoRA rank, bottleneck width or layer count)] [--targets q,v,ff1,ff2]
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -17,6 +18,7 @@ const { values: a } = parseArgs({
     manifest: { type: 'string', default: '../shared/speech/speechocean762/dev/manifest.jsonl' },
     speakers: { type: 'string' },
     steps: { type: 'string', default: '40' },
+    adapter: { type: 'string', default: 'lora' },
     lr: { type: 'string', default: '3e-3' },
     rank: { type: 'string', default: '8' },
     targets: { type: 'string', default: 'q,v,ff1,ff2' },
@@ -38,7 +40,7 @@ const write = (name: string, rs: Row[]) => {
   return f;
 };
 
-const per: { speaker: string; wer_before: number; wer_after: number; train_seconds: number; steps: number }[] = [];
+const per: { speaker: string; wer_before: number; wer_after: number; cer_before: number; cer_after: number; train_seconds: number; steps: number }[] = [];
 for (const sp of speakers) {
   // the first 10 utterances (manifest order) train, the other 10 test
   const utts = bySpeaker.get(sp)!;
@@ -48,7 +50,12 @@ for (const sp of speakers) {
       train: write(`${sp}-train.jsonl`, utts.slice(0, 10)),
       val: write(`${sp}-test.jsonl`, utts.slice(10, 20)),
       out: join(tmp, `${sp}-model`),
-      adapter: { kind: 'lora', rank: Number(a.rank), alpha: 2 * Number(a.rank), targets: a.targets!.split(',') as never },
+      adapter:
+        a.adapter === 'bottleneck'
+          ? { kind: 'bottleneck', dim: Number(a.rank) }
+          : a.adapter === 'last-layers'
+            ? { kind: 'last-layers', layers: Number(a.rank) }
+            : { kind: 'lora', rank: Number(a.rank), alpha: 2 * Number(a.rank), targets: a.targets!.split(',') as never },
       steps: Number(a.steps),
       lr: Number(a.lr),
       batchSeconds: Number(a['batch-seconds']),
@@ -58,8 +65,8 @@ for (const sp of speakers) {
     },
     base,
   );
-  per.push({ speaker: sp, wer_before: r.val_wer_before!, wer_after: r.val_wer_after!, train_seconds: r.train_seconds, steps: r.steps });
-  process.stderr.write(`[personalize] speaker ${sp}: WER ${(100 * r.val_wer_before!).toFixed(1)}% → ${(100 * r.val_wer_after!).toFixed(1)}% in ${r.train_seconds.toFixed(1)} s\n`);
+  per.push({ speaker: sp, wer_before: r.val_wer_before!, wer_after: r.val_wer_after!, cer_before: r.val_cer_before!, cer_after: r.val_cer_after!, train_seconds: r.train_seconds, steps: r.steps });
+  process.stderr.write(`[personalize] speaker ${sp}: WER ${(100 * r.val_wer_before!).toFixed(1)}% → ${(100 * r.val_wer_after!).toFixed(1)}%, CER ${(100 * r.val_cer_before!).toFixed(1)}% → ${(100 * r.val_cer_after!).toFixed(1)}% in ${r.train_seconds.toFixed(1)} s\n`);
 }
 rmSync(tmp, { recursive: true, force: true });
 const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
@@ -70,11 +77,14 @@ console.log(
     set: 'speechocean762/dev',
     model: a.model,
     speakers: per.length,
-    protocol: 'per speaker: LoRA fine-tune on the first 10 utterances, evaluate on the other 10 (WER after text normalization, greedy decoding)',
-    settings: { steps: Number(a.steps), lr: Number(a.lr), rank: Number(a.rank), targets: a.targets, batch_seconds: Number(a['batch-seconds']) },
+    protocol: `per speaker: ${a.adapter} fine-tune on the first 10 utterances, evaluate on the other 10 (WER and CER after text normalization, greedy decoding)`,
+    settings: { adapter: a.adapter, steps: Number(a.steps), lr: Number(a.lr), rank: Number(a.rank), targets: a.targets, batch_seconds: Number(a['batch-seconds']) },
     mean_wer_before: before,
     mean_wer_after: after,
     relative_wer_reduction: (before - after) / before,
+    mean_cer_before: mean(per.map((p) => p.cer_before)),
+    mean_cer_after: mean(per.map((p) => p.cer_after)),
+    relative_cer_reduction: (mean(per.map((p) => p.cer_before)) - mean(per.map((p) => p.cer_after))) / mean(per.map((p) => p.cer_before)),
     mean_train_seconds_per_speaker: mean(per.map((p) => p.train_seconds)),
     backend: `onnxruntime-node CPU (${cpus().length} cores, ${cpus()[0]?.model})`,
     per_speaker: per,
