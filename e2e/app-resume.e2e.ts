@@ -42,4 +42,35 @@ describe('journey 3: reload mid-training and resume', () => {
     await page.getByTestId('train-stop').click();
     await page.locator('[data-testid=run-status][data-status=stopped]').waitFor({ timeout: 120_000 });
   });
+
+  it('a lost GPU fails the step with its reason, keeps the checkpoint, and the run continues on WASM', async () => {
+    const { page } = s;
+    await tab(page, 'train');
+    await page.getByTestId('train-start').click();
+    await page.locator('[data-testid=run-status][data-status=running]').waitFor({ timeout: 120_000 });
+    // a second run in the same worker still gets WebGPU (onnxruntime's own teardown of its device after
+    // the first run is not mistaken for a loss)
+    expect(await page.getByTestId('train-backend').innerText()).toMatch(/^Training on webgpu:/);
+    const ckpt = page.getByTestId('checkpoint-step');
+    await expect.poll(async () => Number((await ckpt.count()) ? await ckpt.innerText() : 0), { timeout: 300_000 }).toBeGreaterThanOrEqual(4);
+
+    // a real device loss: the train worker's GPUDevice is destroyed (development builds only)
+    await page.evaluate(() => (window as unknown as { earshotTest: { loseGpu(): Promise<void> } }).earshotTest.loseGpu());
+    // the run stops, and the banner offers the checkpoint, with the reason
+    const banner = page.getByTestId('resume-banner');
+    await banner.waitFor({ timeout: 120_000 });
+    expect(await banner.innerText()).toMatch(/stopped with an error/);
+    expect(await banner.innerText()).toMatch(/The GPU failed at step \d+: the GPU device was lost .*Continue from the last checkpoint \(step \d+\) — on WASM/);
+    const from = Number(/checkpoint is step (\d+)/.exec(await banner.innerText())![1]);
+    expect(from).toBeGreaterThanOrEqual(4);
+    await shot(page, '3-gpu-lost');
+
+    await page.getByTestId('resume-run-wasm').click();
+    await page.locator('[data-testid=run-status][data-status=running]').waitFor({ timeout: 120_000 });
+    expect(await page.getByTestId('train-backend').innerText()).toMatch(/^Training on wasm:/);
+    await expect.poll(async () => Number(await page.getByTestId('run-step').innerText()), { timeout: 300_000 }).toBeGreaterThan(from + 2);
+    await page.getByTestId('train-stop').click();
+    await page.locator('[data-testid=run-status][data-status=stopped]').waitFor({ timeout: 120_000 });
+    await shot(page, '3-continued-on-wasm');
+  });
 });

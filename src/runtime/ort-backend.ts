@@ -50,6 +50,12 @@ export interface OrtBackendOptions {
   /** Whether outputs may stay on the device (true for WebGPU). */
   deviceResident: boolean;
   sessionOptions?: OrtCommon.InferenceSession.SessionOptions;
+  /**
+   * Device health (WebGPU): `check` throws once the device is lost, `race` rejects a pending call
+   * when it is lost, so a lost GPU fails the step with its reason instead of hanging it; `opened`
+   * and `released` count live sessions (the device exists once one is created).
+   */
+  guard?: { check(): void; race<T>(p: Promise<T>): Promise<T>; opened(): void; released(): void };
 }
 
 function toOrt(ort: Ort, t: HostTensor): OrtTensor {
@@ -73,14 +79,17 @@ export function createOrtBackend(ort: Ort, o: OrtBackendOptions): Backend {
       const preferredOutputLocation = keep.length
         ? Object.fromEntries(keep.map((n) => [n, 'gpu-buffer' as const]))
         : undefined;
+      o.guard?.check();
+      const guarded = <T>(p: Promise<T>) => (o.guard ? o.guard.race(p) : p);
       const session = await serialized(() =>
-        ort.InferenceSession.create(model, {
+        guarded(ort.InferenceSession.create(model, {
           executionProviders: o.executionProviders as never,
           graphOptimizationLevel: 'all',
           ...(preferredOutputLocation ? { preferredOutputLocation } : {}),
           ...o.sessionOptions,
-        }),
+        })),
       );
+      o.guard?.opened();
       const deviceSet = new Set(keep);
       const s: Session = {
         inputNames: session.inputNames,
@@ -89,21 +98,25 @@ export function createOrtBackend(ort: Ort, o: OrtBackendOptions): Backend {
           const ortFeeds: Record<string, OrtTensor> = {};
           for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = isHostTensor(v) ? toOrt(ort, v) : (v as OrtDeviceTensor).tensor;
           const wantDevice = new Set(runOpts.keepOnDevice ?? []);
-          const out = await serialized(() => session.run(ortFeeds));
+          o.guard?.check();
+          const out = await serialized(() => guarded(session.run(ortFeeds)));
           const host: Record<string, HostTensor> = {};
           const device: Record<string, DeviceTensor> = {};
           for (const [name, t] of Object.entries(out)) {
             if (wantDevice.has(name)) device[name] = new OrtDeviceTensor(t);
             else if (deviceSet.has(name)) {
               // asked for on the host but produced on the GPU: read it and free the buffer
-              host[name] = await toHost(t);
+              host[name] = await guarded(toHost(t));
               t.dispose();
-            } else host[name] = await toHost(t);
+            } else host[name] = await guarded(toHost(t));
           }
           return { host, device };
         },
-        read: (t) => toHost((t as OrtDeviceTensor).tensor),
-        release: () => serialized(() => session.release()),
+        read: (t) => guarded(toHost((t as OrtDeviceTensor).tensor)),
+        release: () => {
+          o.guard?.released();
+          return serialized(() => session.release());
+        },
       };
       return s;
     },

@@ -28,7 +28,74 @@ export async function probeWebGpu(): Promise<{ ok: true; adapter: string } | { o
   return { ok: true, adapter: adapter.isFallbackAdapter || (adapter.info as { isFallbackAdapter?: boolean })?.isFallbackAdapter ? `${name} (software fallback adapter)` : name };
 }
 
+/**
+ * onnxruntime-web uses one GPUDevice per JavaScript realm (this worker). Once it is lost (driver
+ * reset, out of memory, the GPU removed) every later call would fail or hang: the guard makes them
+ * fail at once with the reason. A fresh worker gets a fresh device.
+ */
+const deviceHealth = (() => {
+  let reason: string | undefined;
+  let watched: unknown;
+  let liveSessions = 0;
+  let rejectLost!: (e: Error) => void;
+  const lost = new Promise<never>((_, reject) => (rejectLost = reject));
+  lost.catch(() => undefined);
+  const watch = () => {
+    // the native WebGPU EP stores the GPUDevice itself here (the JSEP build, a promise of it)
+    void Promise.resolve(currentDevice())
+      .then((device) => {
+        if (!device || device === watched) return;
+        watched = device;
+        void device.lost.then((info) => {
+          if (watched === device) watched = undefined;
+          // onnxruntime destroys its own device once its last session is released: not a loss
+          if (info.reason === 'destroyed' && liveSessions === 0) return;
+          reason = `the GPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''})`;
+          rejectLost(new Error(reason));
+        });
+      })
+      .catch(() => undefined);
+  };
+  return {
+    get lostReason() {
+      return reason;
+    },
+    check() {
+      if (reason) throw new Error(reason);
+    },
+    race<T>(p: Promise<T>): Promise<T> {
+      return Promise.race([p, lost]);
+    },
+    opened() {
+      liveSessions++;
+      watch();
+    },
+    released() {
+      liveSessions = Math.max(0, liveSessions - 1);
+    },
+  };
+})();
+
+/** Why this realm's WebGPU device is gone, if it is (a plainer reason than the failed call's error). */
+export function webGpuLostReason(): string | undefined {
+  return deviceHealth.lostReason;
+}
+
+/** The GPUDevice onnxruntime-web runs on in this realm, once a WebGPU session exists. */
+function currentDevice(): GPUDevice | Promise<GPUDevice> | undefined {
+  return (ort.env.webgpu as { device?: GPUDevice | Promise<GPUDevice> }).device;
+}
+
+/** Development builds only: destroys this realm's WebGPU device, so tests can exercise a real device loss. */
+export async function destroyWebGpuDeviceForTesting(): Promise<void> {
+  if (!import.meta.env?.DEV) throw new Error('only available in development builds');
+  const device = await currentDevice();
+  if (!device) throw new Error('no WebGPU device yet: start a WebGPU run first');
+  device.destroy();
+}
+
 export async function webGpuBackend(o: WebBackendOptions = {}): Promise<Backend> {
+  deviceHealth.check();
   configure(o);
   const probe = await probeWebGpu();
   if (!probe.ok) throw new Error(`WebGPU unavailable: ${probe.reason}`);
@@ -36,6 +103,7 @@ export async function webGpuBackend(o: WebBackendOptions = {}): Promise<Backend>
     info: { name: 'webgpu', device: probe.adapter },
     executionProviders: ['webgpu'],
     deviceResident: true,
+    guard: deviceHealth,
   });
 }
 
@@ -50,6 +118,7 @@ export function wasmBackend(o: WebBackendOptions = {}, reason = 'WASM chosen'): 
 
 /** WebGPU when available, else WASM with the reason. */
 export async function bestWebBackend(o: WebBackendOptions = {}): Promise<Backend> {
+  if (deviceHealth.lostReason) return wasmBackend(o, `${deviceHealth.lostReason}; reload the page to try WebGPU again`);
   const probe = await probeWebGpu();
   if (probe.ok) return webGpuBackend(o);
   return wasmBackend(o, probe.reason);

@@ -2,20 +2,40 @@
 // (already throttled) events into the store's run view and chart history.
 import { proxy } from 'comlink';
 import { useDataStore } from '../ui/data/data-store';
-import { trainWorker } from '../workers/train-client';
+import { replaceTrainWorker, trainWorker } from '../workers/train-client';
 import { appDb, emptyHistory, latestRun, type RunHistory, type RunRecord, type TrainSettings } from '../workers/train-db';
 import type { RunOutcome, TrainEvent } from '../workers/train-protocol';
 import { useApp, type RunView } from './app-store';
 import { refreshModels } from './model-actions';
 import { foldTrainEvent } from './train-events';
 
+// Events are folded into the store in batches, at most every UI_BATCH_MS (status changes at once):
+// a fast run (a small model on WASM) sends several a second, and re-rendering four charts for each
+// would starve a busy machine's main thread.
+const UI_BATCH_MS = 500;
+let queued: TrainEvent[] = [];
+let batchTimer: ReturnType<typeof setTimeout> | undefined;
+
+function applyQueued(): void {
+  if (batchTimer) clearTimeout(batchTimer);
+  batchTimer = undefined;
+  const events = queued;
+  queued = [];
+  if (events.length) useApp.setState((s) => events.reduce((acc, e) => ({ ...acc, ...foldTrainEvent(acc, e) }), { run: s.run, history: s.history }));
+}
+
 function onEvent(e: TrainEvent): void {
-  useApp.setState((s) => foldTrainEvent(s, e));
+  queued.push(e);
+  if (e.type === 'status') applyQueued();
+  else batchTimer ??= setTimeout(applyQueued, UI_BATCH_MS);
 }
 
 const eventProxy = () => proxy(onEvent);
 
 function finish(o: RunOutcome): void {
+  applyQueued();
+  // a lost GPU leaves the worker's WebGPU unusable: the next run (or resume) gets a fresh worker and device
+  if (o.deviceLost) replaceTrainWorker();
   useApp.setState((s) => ({ run: s.run && { ...s.run, status: o.status, message: o.message, resultModelId: o.resultModelId } }));
   if (o.status === 'failed' || o.status === 'diverged') void checkResumable();
   if (o.resultModelId) void refreshModels();

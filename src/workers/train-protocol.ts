@@ -23,6 +23,8 @@ export interface RunOutcome {
   status: RunStatus;
   message?: string;
   resultModelId?: string;
+  /** The run failed because the GPU device was lost or ran out of memory (this worker's WebGPU is unusable now). */
+  deviceLost?: boolean;
 }
 
 export interface StartRequest {
@@ -41,4 +43,6 @@ export interface TrainApi {
   pause(): Promise<void>;
   unpause(): Promise<void>;
   stop(): Promise<void>;
+  /** Development builds only: destroys the worker's WebGPU device (a real device loss, for the browser tests). */
+  loseGpuForTesting(): Promise<void>;
 }

@@ -8,7 +8,7 @@ import type { LoadedModel } from '../asr/model-dir';
 import { DataStore } from '../data/storage';
 import { decodeCheckpoint, encodeCheckpoint } from '../runtime/checkpoint';
 import type { Backend } from '../runtime/types';
-import { bestWebBackend, wasmBackend, webGpuBackend } from '../runtime/web';
+import { bestWebBackend, destroyWebGpuDeviceForTesting, wasmBackend, webGpuBackend, webGpuLostReason } from '../runtime/web';
 import { adapterConfig, encodeAdapterFile, trainableFor } from '../train/adapters';
 import { CtcTrainer } from '../train/ctc-trainer';
 import { fineTunedModelDir, type FineTuneRecord, type Metrics } from '../train/export';
@@ -160,14 +160,18 @@ async function run(record: RunRecord, resumeFrom: { bytes: Uint8Array; position:
 
     const saved = (await (await appDb()).get('runs', runId))!;
     if (outcome.kind === 'failed') {
-      const device = isDeviceError(outcome.error);
-      const why = (outcome.error as Error)?.message ?? String(outcome.error);
+      // the device's own loss report can trail the failed call's error by a moment
+      if (!webGpuLostReason() && isDeviceError(outcome.error)) await new Promise((r) => setTimeout(r, 500));
+      const lost = webGpuLostReason();
+      const device = !!lost || isDeviceError(outcome.error);
+      if (lost) console.warn('training step failed after the GPU device was lost:', outcome.error);
+      const why = lost ?? (outcome.error as Error)?.message ?? String(outcome.error);
       const message =
         `${device ? 'The GPU failed' : 'Training failed'} at step ${outcome.position.step}: ${why}. ` +
         (saved.checkpointStep !== undefined ? `Continue from the last checkpoint (step ${saved.checkpointStep})${device ? ' — on WASM if the GPU is gone' : ''}.` : 'There is no checkpoint yet: start again.');
       await updateRun(runId, { status: 'failed', message, history });
       status('failed', { message });
-      return { runId, status: 'failed', message };
+      return { runId, status: 'failed', message, deviceLost: device };
     }
     if (outcome.kind === 'diverged') {
       await updateRun(runId, { status: 'diverged', message: outcome.message, history });
@@ -211,7 +215,7 @@ async function run(record: RunRecord, resumeFrom: { bytes: Uint8Array; position:
     const message = `Training could not start: ${(e as Error).message}`;
     await updateRun(runId, { status: 'failed', message }).catch(() => undefined);
     status('failed', { message });
-    return { runId, status: 'failed', message };
+    return { runId, status: 'failed', message, deviceLost: isDeviceError(e) };
   } finally {
     await trainer?.dispose().catch(() => undefined);
     store?.close();
@@ -254,6 +258,7 @@ const api: TrainApi = {
   async stop() {
     control?.stop();
   },
+  loseGpuForTesting: destroyWebGpuDeviceForTesting,
 };
 
 expose(api);

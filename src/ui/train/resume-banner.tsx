@@ -15,7 +15,7 @@ export function ResumeBanner() {
       <button type="button" data-testid="resume-run" onClick={() => void resumeRun(r.id)}>
         Resume from step {r.checkpointStep}
       </button>{' '}
-      <button type="button" onClick={() => void resumeRun(r.id, 'wasm')}>
+      <button type="button" data-testid="resume-run-wasm" onClick={() => void resumeRun(r.id, 'wasm')}>
         Resume on WASM (CPU)
       </button>{' '}
       <button type="button" onClick={() => useApp.setState({ resumable: undefined })}>
