@@ -22,7 +22,7 @@
 // --limit N scores N clips per set, evenly spaced through the manifest (so a subset of fsdd still
 // covers every digit and speaker); the JSON reports how many were scored out of how many.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +43,11 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     'cross-check': { type: 'string', default: '' },
     'keep-hyps': { type: 'boolean', default: false },
+    // --out FILE --merge: replace only the sets run now in an existing results file
+    merge: { type: 'boolean', default: false },
+    // --score-hyps DIR (one set, batch mode, no --limit): score the job*.hyp files an earlier
+    // pocketsphinx_batch run of this script left in DIR (its work folder), instead of decoding again
+    'score-hyps': { type: 'string' },
   },
 });
 
@@ -131,6 +136,16 @@ function cleanHyp(h: string): string {
     .join(' ');
 }
 
+/** pocketsphinx_batch's hypothesis file: one line per utterance, "<words> (<uttid> <score>)". */
+function parseHyps(text: string): [string, string][] {
+  const out: [string, string][] = [];
+  for (const line of text.split('\n')) {
+    const m = /^(.*?)\s*\((\S+)\s+-?\d+\)\s*$/.exec(line);
+    if (m) out.push([m[2], cleanHyp(m[1])]);
+  }
+  return out;
+}
+
 async function decodeBatch(rawDir: string, ids: string[], workDir: string): Promise<Map<string, string>> {
   // Balance the jobs by audio length: longest first, each to the job with the least audio so far.
   const size = (id: string) => statSync(join(rawDir, `${id}.raw`)).size;
@@ -152,11 +167,7 @@ async function decodeBatch(rawDir: string, ids: string[], workDir: string): Prom
       const tail = existsSync(logf) ? readFileSync(logf, 'utf8').split('\n').slice(-8).join('\n') : r.stderr;
       throw new Error(`pocketsphinx_batch exited with ${r.code}:\n${tail}`);
     }
-    // One line per utterance: "<words> (<uttid> <score>)".
-    for (const line of readFileSync(hyp, 'utf8').split('\n')) {
-      const m = /^(.*?)\s*\((\S+)\s+-?\d+\)\s*$/.exec(line);
-      if (m) hyps.set(m[2], cleanHyp(m[1]));
-    }
+    for (const [id, h] of parseHyps(readFileSync(hyp, 'utf8'))) hyps.set(id, h);
   });
   return hyps;
 }
@@ -183,6 +194,16 @@ async function evaluateSet(name: string, tmpRoot: string, mode: Mode) {
   mkdirSync(dir, { recursive: true });
   const ids = utts.map((_, k) => `u${String(k).padStart(6, '0')}`);
   const ext = mode === 'batch' ? 'raw' : 'wav';
+  const scored = args['score-hyps'];
+  if (scored) {
+    if (mode !== 'batch' || limit !== Infinity) fail('--score-hyps scores a batch-mode run over a whole set (no --limit)');
+    const byId = new Map<string, string>();
+    for (const f of readdirSync(scored).filter((f) => /^job\d+\.hyp$/.test(f)))
+      for (const [id, h] of parseHyps(readFileSync(join(scored, f), 'utf8'))) byId.set(id, h);
+    const missing = ids.filter((id) => !byId.has(id));
+    if (missing.length) fail(`${scored} has no hypothesis for ${missing.length} of ${ids.length} clips (first: ${missing[0]}): the run did not finish`);
+    return score(name, utts, all.length, ids.map((id) => byId.get(id)!), { audio_seconds: round(ids.reduce((t, id) => t + statSync(join(scored, `${id}.raw`)).size / 2 / 16000, 0), 1), from_hypotheses: `scored from the job*.hyp files of an earlier pocketsphinx_batch run (${scored}); wall time not measured` });
+  }
   log(`${name} (${mode}): ${utts.length} of ${all.length} clips, converting with sox…`);
   const t0 = performance.now();
   await pool(utts, jobs, async (u, k) => {
@@ -203,6 +224,14 @@ async function evaluateSet(name: string, tmpRoot: string, mode: Mode) {
   const audioSeconds = ids.reduce((s, id) => s + (statSync(join(dir, `${id}.${ext}`)).size - headerBytes) / 2 / 16000, 0);
   rmSync(dir, { recursive: true, force: true });
 
+  return score(name, utts, all.length, hyps, {
+    audio_seconds: round(audioSeconds, 1),
+    wall_seconds: round(wallSeconds, 1),
+    x_real_time: round(audioSeconds / wallSeconds, 2),
+  });
+}
+
+function score(name: string, utts: ReturnType<typeof readManifest>, inManifest: number, hyps: string[], timing: { audio_seconds: number; wall_seconds?: number; x_real_time?: number; from_hypotheses?: string }) {
   const refs = utts.map((u) => u.text);
   const w = wer(refs, hyps);
   const c = cer(refs, hyps);
@@ -211,16 +240,14 @@ async function evaluateSet(name: string, tmpRoot: string, mode: Mode) {
     wer: round(w.errorRate),
     cer: round(c.errorRate),
     utterances: utts.length,
-    utterances_in_manifest: all.length,
-    subset: utts.length < all.length ? `${utts.length} clips evenly spaced through the manifest (--limit ${limit})` : undefined,
-    audio_seconds: round(audioSeconds, 1),
-    wall_seconds: round(wallSeconds, 1),
-    x_real_time: round(audioSeconds / wallSeconds, 2),
+    utterances_in_manifest: inManifest,
+    subset: utts.length < inManifest ? `${utts.length} clips evenly spaced through the manifest (--limit ${limit})` : undefined,
+    ...timing,
     words: { reference: w.refLength, substitutions: w.sub, deletions: w.del, insertions: w.ins },
     empty_hypotheses: hyps.filter((h) => h.trim() === '').length,
     hypotheses: args['keep-hyps'] ? utts.map((u, k) => ({ audio: u.audio, ref: u.text, hyp: hyps[k] })) : undefined,
   };
-  log(`${name}: WER ${(result.wer * 100).toFixed(1)}%  CER ${(result.cer * 100).toFixed(1)}%  (${result.utterances} clips, ${result.audio_seconds} s audio, ${result.wall_seconds} s wall)`);
+  log(`${name}: WER ${(result.wer * 100).toFixed(1)}%  CER ${(result.cer * 100).toFixed(1)}%  (${result.utterances} clips, ${result.audio_seconds} s audio, ${result.wall_seconds ?? '?'} s wall)`);
   return result;
 }
 
@@ -266,6 +293,10 @@ const output = {
   sets: results,
   other_mode: crossCheck.length ? { mode: otherMode, decoder: DECODER[otherMode], sets: crossResults } : undefined,
 };
+if (args.merge && args.out && existsSync(args.out)) {
+  const before = JSON.parse(readFileSync(args.out, 'utf8')) as { sets?: Record<string, unknown> };
+  output.sets = { ...before.sets, ...results };
+}
 const json = JSON.stringify(output, null, 2);
 if (args.out) writeFileSync(args.out, json + '\n');
 console.log(json);
