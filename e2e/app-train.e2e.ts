@@ -3,11 +3,26 @@
 // re-import the export and check it transcribes exactly as the fine-tuned model does.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeApp, importTinyModel, importToneDataset, openApp, shot, smallSettings, tab, type AppSession } from './app-harness';
 import { OUT_DIR } from './fixtures-app/fixtures';
 
 let s: AppSession;
+
+/** Evaluates the model named `label` (the "base" column) against the fine-tuned one: every transcript the same. */
+async function expectSameTranscriptsAsFineTuned(page: Page, label: string): Promise<void> {
+  await tab(page, 'evaluate');
+  await page.locator('select').first().selectOption({ label });
+  await page.getByTestId('eval-run').click();
+  await expect.poll(() => page.getByTestId('eval-row').count(), { timeout: 120_000 }).toBe(2);
+  const rows = await page.getByTestId('eval-utterances').locator('tbody tr').all();
+  expect(rows.length).toBeGreaterThan(0);
+  for (const row of rows) {
+    const cells = await row.locator('td').allInnerTexts();
+    expect(cells[1]).toBe(cells[2]);
+  }
+}
 
 beforeAll(async () => {
   s = await openApp();
@@ -100,16 +115,7 @@ describe('journey 1: train, evaluate, export, re-import', () => {
     await shot(page, '1-model-reimported');
 
     // Evaluate the re-imported model ("base" column) against the fine-tuned one: same transcripts.
-    await tab(page, 'evaluate');
-    await page.locator('select').first().selectOption({ label: 'reimported' });
-    await page.getByTestId('eval-run').click();
-    await expect.poll(() => page.getByTestId('eval-row').count(), { timeout: 120_000 }).toBe(2);
-    const rows = await page.getByTestId('eval-utterances').locator('tbody tr').all();
-    expect(rows.length).toBeGreaterThan(0);
-    for (const row of rows) {
-      const cells = await row.locator('td').allInnerTexts();
-      expect(cells[1]).toBe(cells[2]);
-    }
+    await expectSameTranscriptsAsFineTuned(page, 'reimported');
     expect(s.errors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
   });
 
@@ -138,15 +144,6 @@ describe('journey 1: train, evaluate, export, re-import', () => {
     const applied = await page.locator('[data-testid=model-card] h3').innerText();
     await shot(page, '1-adapter-applied');
 
-    await tab(page, 'evaluate');
-    await page.locator('select').first().selectOption({ label: applied });
-    await page.getByTestId('eval-run').click();
-    await expect.poll(() => page.getByTestId('eval-row').count(), { timeout: 120_000 }).toBe(2);
-    const rows = await page.getByTestId('eval-utterances').locator('tbody tr').all();
-    expect(rows.length).toBeGreaterThan(0);
-    for (const row of rows) {
-      const cells = await row.locator('td').allInnerTexts();
-      expect(cells[1]).toBe(cells[2]);
-    }
+    await expectSameTranscriptsAsFineTuned(page, applied);
   });
 });
