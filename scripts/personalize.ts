@@ -19,7 +19,7 @@ const { values: a } = parseArgs({
     speakers: { type: 'string' },
     steps: { type: 'string', default: '40' },
     adapter: { type: 'string', default: 'lora' },
-    lr: { type: 'string', default: '3e-3' },
+    lr: { type: 'string', default: '1e-3' },
     rank: { type: 'string', default: '8' },
     targets: { type: 'string', default: 'q,v,ff1,ff2' },
     'batch-seconds': { type: 'string', default: '40' },
