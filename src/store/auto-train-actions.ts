@@ -39,7 +39,12 @@ export async function maybeAutoTrain(datasetId: string): Promise<void> {
     for (;;) {
       const s = useApp.getState();
       const store = await DataStore.open();
-      const trainTakes = (await store.listUtterances(datasetId)).filter((u) => u.split === 'train' && u.text).length;
+      let trainTakes: number;
+      try {
+        trainTakes = (await store.listUtterances(datasetId)).filter((u) => u.split === 'train' && u.text).length;
+      } finally {
+        store.close();
+      }
       if (!autoTrainDue(s.autoTrain, { trainTakes, takesAtLastRound: s.autoTrainBaseline, runActive: runActive(s.run), modelReady: s.modelStatus === 'ready' })) return;
       useApp.setState({ autoTrainBaseline: trainTakes, autoTrainMessage: `Fine-tuning on your ${trainTakes} training takes (${s.autoTrain.steps} steps)…` });
       persist();
