@@ -243,6 +243,7 @@ function score(name: string, utts: ReturnType<typeof readManifest>, inManifest: 
     utterances_in_manifest: inManifest,
     subset: utts.length < inManifest ? `${utts.length} clips evenly spaced through the manifest (--limit ${limit})` : undefined,
     ...timing,
+    scored_at: new Date().toISOString(),
     words: { reference: w.refLength, substitutions: w.sub, deletions: w.del, insertions: w.ins },
     empty_hypotheses: hyps.filter((h) => h.trim() === '').length,
     hypotheses: args['keep-hyps'] ? utts.map((u, k) => ({ audio: u.audio, ref: u.text, hyp: hyps[k] })) : undefined,
@@ -294,7 +295,11 @@ const output = {
   other_mode: crossCheck.length ? { mode: otherMode, decoder: DECODER[otherMode], sets: crossResults } : undefined,
 };
 if (args.merge && args.out && existsSync(args.out)) {
-  const before = JSON.parse(readFileSync(args.out, 'utf8')) as { sets?: Record<string, unknown> };
+  // the run-level fields (started, jobs) stay those of the run that measured the sets kept; each
+  // set replaced now carries its own scored_at (and from_hypotheses when it was scored from files)
+  const before = JSON.parse(readFileSync(args.out, 'utf8')) as { started?: string; jobs?: number; sets?: Record<string, unknown> };
+  output.started = before.started ?? output.started;
+  output.jobs = before.jobs ?? output.jobs;
   output.sets = { ...before.sets, ...results };
 }
 const json = JSON.stringify(output, null, 2);

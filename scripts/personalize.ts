@@ -10,6 +10,7 @@ import { tmpdir, cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { finetune } from '../src/cli/finetune';
+import { adapterChoice } from '../src/train/adapters';
 import { loadModelFromDisk } from '../src/cli/model-files';
 
 const { values: a } = parseArgs({
@@ -40,6 +41,8 @@ const write = (name: string, rs: Row[]) => {
   return f;
 };
 
+// --rank is the LoRA rank, the bottleneck width or the number of last layers, as the adapter needs
+const adapter = adapterChoice({ adapter: a.adapter!, rank: Number(a.rank), targets: a.targets!, dim: Number(a.rank), layers: Number(a.rank) });
 const per: { speaker: string; wer_before: number; wer_after: number; cer_before: number; cer_after: number; train_seconds: number; steps: number }[] = [];
 for (const sp of speakers) {
   // the first 10 utterances (manifest order) train, the other 10 test
@@ -50,12 +53,7 @@ for (const sp of speakers) {
       train: write(`${sp}-train.jsonl`, utts.slice(0, 10)),
       val: write(`${sp}-test.jsonl`, utts.slice(10, 20)),
       out: join(tmp, `${sp}-model`),
-      adapter:
-        a.adapter === 'bottleneck'
-          ? { kind: 'bottleneck', dim: Number(a.rank) }
-          : a.adapter === 'last-layers'
-            ? { kind: 'last-layers', layers: Number(a.rank) }
-            : { kind: 'lora', rank: Number(a.rank), alpha: 2 * Number(a.rank), targets: a.targets!.split(',') as never },
+      adapter,
       steps: Number(a.steps),
       lr: Number(a.lr),
       batchSeconds: Number(a['batch-seconds']),

@@ -8,8 +8,7 @@
 //            [--steps N --lr X --batch-seconds S --seed N --no-augment]
 //                                                 writes the fine-tuned model directory; last stdout line is JSON
 import { parseArgs } from 'node:util';
-import type { LoraTarget } from '../asr/model';
-import type { AdapterChoice } from '../train/adapters';
+import { adapterChoice, type AdapterChoice } from '../train/adapters';
 import { runEval } from './eval';
 import { finetune } from './finetune';
 import { runTranscribe } from './transcribe';
@@ -62,12 +61,12 @@ async function main(argv: string[]): Promise<number> {
     case 'eval':
       return runEval(need('model'), need('manifest'), { threads, beam, limit: values.limit ? Number(values.limit) : undefined });
     case 'finetune': {
-      const rank = Number(values.rank);
-      const adapter: AdapterChoice =
-        values.adapter === 'bottleneck' ? { kind: 'bottleneck', dim: Number(values.dim) }
-        : values.adapter === 'last-layers' ? { kind: 'last-layers', layers: Number(values.layers) }
-        : values.adapter === 'lora' ? { kind: 'lora', rank, alpha: values.alpha ? Number(values.alpha) : 2 * rank, targets: values.targets!.split(',') as LoraTarget[] }
-        : (() => { throw new UsageError(`--adapter must be lora, bottleneck or last-layers, not '${values.adapter}'`); })();
+      let adapter: AdapterChoice;
+      try {
+        adapter = adapterChoice({ adapter: values.adapter!, rank: Number(values.rank), alpha: values.alpha ? Number(values.alpha) : undefined, targets: values.targets!, dim: Number(values.dim), layers: Number(values.layers) });
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
       const augment = !values['no-augment'];
       const result = await finetune({
         model: need('model'),

@@ -103,7 +103,7 @@ export async function checkResumable(): Promise<void> {
   if (!r) return;
   const ckpt = await (await appDb()).get('checkpoints', r.id);
   const current = useApp.getState().run;
-  const live = current?.id === r.id && (current.status === 'running' || current.status === 'preparing' || current.status === 'paused');
+  const live = current?.id === r.id && runActive(current);
   if (live) return;
   const unfinished = r.status === 'running' || r.status === 'paused' || r.status === 'failed';
   const history: RunHistory = r.history ?? emptyHistory();

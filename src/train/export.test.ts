@@ -5,7 +5,7 @@ import { Recognizer } from '../asr/recognizer';
 import { DEFAULT_VOCAB, encodeText } from '../asr/vocab';
 import { logMel, mulberry32 } from '../audio';
 import { nodeBackend } from '../runtime/node';
-import { adaptedModelDir, adapterConfig, applyAdapterFile, baseFingerprint, encodeAdapterFile, trainableCount, trainableFor, type AdapterChoice } from './adapters';
+import { adaptedModelDir, adapterChoice, adapterConfig, applyAdapterFile, baseFingerprint, encodeAdapterFile, trainableCount, trainableFor, type AdapterChoice } from './adapters';
 import { CtcTrainer } from './ctc-trainer';
 import { fineTunedModelDir, modelFilesFromZip, modelZip, type FineTuneRecord } from './export';
 
@@ -93,5 +93,15 @@ describe('export', () => {
     expect(() => applyAdapterFile(other, file)).toThrow(/trained on another base model \("tiny"/);
     // a file that is not an adapter at all
     expect(() => applyAdapterFile(base, new Uint8Array([1, 2, 3]))).toThrow(/not an Earshot adapter file/);
+  });
+
+  it('adapter choices from command-line words, with unknown kinds and targets refused', () => {
+    const flags = { rank: 4, targets: 'q,v', dim: 16, layers: 2 };
+    expect(adapterChoice({ adapter: 'lora', ...flags })).toEqual({ kind: 'lora', rank: 4, alpha: 8, targets: ['q', 'v'] });
+    expect(adapterChoice({ adapter: 'lora', ...flags, alpha: 3 })).toMatchObject({ alpha: 3 });
+    expect(adapterChoice({ adapter: 'bottleneck', ...flags })).toEqual({ kind: 'bottleneck', dim: 16 });
+    expect(adapterChoice({ adapter: 'last-layers', ...flags })).toEqual({ kind: 'last-layers', layers: 2 });
+    expect(() => adapterChoice({ adapter: 'prefix', ...flags })).toThrow(/--adapter must be lora, bottleneck or last-layers, not 'prefix'/);
+    expect(() => adapterChoice({ adapter: 'lora', ...flags, targets: 'q,attn' })).toThrow(/--targets takes .*not 'q,attn'/);
   });
 });

@@ -1,5 +1,5 @@
 import { useApp } from '../../store/app-store';
-import { pauseTraining, startTraining, stopTraining, unpauseTraining } from '../../store/train-actions';
+import { pauseTraining, runActive, startTraining, stopTraining, unpauseTraining } from '../../store/train-actions';
 import { RunStatus } from './run-status';
 import { TrainCharts } from './train-charts';
 import { TrainSettingsForm } from './train-settings';
@@ -9,7 +9,7 @@ export function TrainPanel() {
   const run = useApp((s) => s.run);
   const ready = useApp((s) => s.modelStatus === 'ready');
   const chosen = useApp((s) => s.datasetIds.length);
-  const active = run && (run.status === 'running' || run.status === 'preparing' || run.status === 'paused');
+  const active = runActive(run);
   return (
     <section aria-labelledby="train-heading">
       <h2 id="train-heading">Train</h2>
