@@ -3,7 +3,7 @@
 // app and `earshot finetune`. Prints one JSON object: mean WER before and after, the relative
 // reduction, and training time per speaker.
 //
-//   npx tsx scripts/personalize.ts [--model public/models/base] [--speakers N] [--steps N] [--lr X]
+//   npx tsx scripts/personalize.ts [--model public/models/base] [--skip-speakers K] [--speakers N] [--steps N] [--lr X] [--speed] [--greedy]
 //     [--adapter lora|bottleneck|last-layers] [--rank N (LoRA rank, bottleneck width or layer count)] [--targets q,v,ff1,ff2]
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
@@ -18,6 +18,9 @@ const { values: a } = parseArgs({
     model: { type: 'string', default: 'public/models/base' },
     manifest: { type: 'string', default: '../shared/speech/speechocean762/dev/manifest.jsonl' },
     speakers: { type: 'string' },
+    'skip-speakers': { type: 'string', default: '0' },
+    speed: { type: 'boolean', default: false },
+    greedy: { type: 'boolean', default: false },
     steps: { type: 'string', default: '40' },
     adapter: { type: 'string', default: 'lora' },
     lr: { type: 'string', default: '1e-3' },
@@ -32,7 +35,8 @@ const manifest = resolve(a.manifest!);
 const rows = readFileSync(manifest, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row);
 const bySpeaker = new Map<string, Row[]>();
 for (const r of rows) bySpeaker.set(r.speaker, [...(bySpeaker.get(r.speaker) ?? []), { ...r, audio_filepath: resolve(dirname(manifest), r.audio_filepath) }]);
-const speakers = [...bySpeaker.keys()].sort().slice(0, a.speakers ? Number(a.speakers) : undefined);
+const skip = Number(a['skip-speakers']);
+const speakers = [...bySpeaker.keys()].sort().slice(skip, a.speakers ? skip + Number(a.speakers) : undefined);
 const base = loadModelFromDisk(a.model!);
 const tmp = mkdtempSync(join(tmpdir(), 'earshot-personalize-'));
 const write = (name: string, rs: Row[]) => {
@@ -43,6 +47,7 @@ const write = (name: string, rs: Row[]) => {
 
 // --rank is the LoRA rank, the bottleneck width or the number of last layers, as the adapter needs
 const adapter = adapterChoice({ adapter: a.adapter!, rank: Number(a.rank), targets: a.targets!, dim: Number(a.rank), layers: Number(a.rank) });
+let decoding = '';
 const per: { speaker: string; wer_before: number; wer_after: number; cer_before: number; cer_after: number; train_seconds: number; steps: number }[] = [];
 for (const sp of speakers) {
   // the first 10 utterances (manifest order) train, the other 10 test
@@ -58,11 +63,13 @@ for (const sp of speakers) {
       lr: Number(a.lr),
       batchSeconds: Number(a['batch-seconds']),
       seed: 1,
-      augment: { specAugment: true, speed: false, noise: false },
+      augment: { specAugment: true, speed: a.speed!, noise: false },
       verbose: false,
+      greedy: a.greedy,
     },
     base,
   );
+  decoding = r.decoding;
   per.push({ speaker: sp, wer_before: r.val_wer_before!, wer_after: r.val_wer_after!, cer_before: r.val_cer_before!, cer_after: r.val_cer_after!, train_seconds: r.train_seconds, steps: r.steps });
   process.stderr.write(`[personalize] speaker ${sp}: WER ${(100 * r.val_wer_before!).toFixed(1)}% → ${(100 * r.val_wer_after!).toFixed(1)}%, CER ${(100 * r.val_cer_before!).toFixed(1)}% → ${(100 * r.val_cer_after!).toFixed(1)}% in ${r.train_seconds.toFixed(1)} s\n`);
 }
@@ -75,8 +82,10 @@ console.log(
     set: 'speechocean762/dev',
     model: a.model,
     speakers: per.length,
-    protocol: `per speaker: ${a.adapter} fine-tune on the first 10 utterances, evaluate on the other 10 (WER and CER after text normalization, greedy decoding)`,
-    settings: { adapter: a.adapter, steps: Number(a.steps), lr: Number(a.lr), rank: Number(a.rank), targets: a.targets, batch_seconds: Number(a['batch-seconds']) },
+    protocol: `per speaker: ${a.adapter} fine-tune on the first 10 utterances, evaluate on the other 10 (WER and CER after text normalization)`,
+    decoding,
+    skipped_speakers: skip,
+    settings: { adapter: a.adapter, steps: Number(a.steps), speed_perturbation: a.speed, lr: Number(a.lr), rank: Number(a.rank), targets: a.targets, batch_seconds: Number(a['batch-seconds']) },
     mean_wer_before: before,
     mean_wer_after: after,
     relative_wer_reduction: (before - after) / before,

@@ -3,11 +3,15 @@
 // scripts/peer-pocketsphinx.ts on the same sets), and copies the directory to public/models/base.
 //
 //   npx tsx scripts/ship-base-model.ts --from /work/earshot-data/base-run/model [--to public/models/base]
+//
+// A model directory with a word LM (lm.arpa and config.json's decoder, from scripts/build-lm.ts) is
+// evaluated twice: with its own decoding (beam search + LM) and greedily, and the card shows both.
 
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import { describeDecoding } from '../src/asr/decode';
 import { countParameters } from '../src/asr/model';
 import { loadModelFromDisk } from '../src/cli/model-files';
 
@@ -42,7 +46,9 @@ interface EvalResult {
 
 const from = resolve(a.from!);
 const model = loadModelFromDisk(from); // validates
+const hasLm = model.decoding.lm !== undefined;
 const results: Record<string, EvalResult> = {};
+const greedyResults: Record<string, EvalResult> = {};
 for (const s of SETS) {
   const manifest = join(a.shared!, s.manifest);
   if (!existsSync(manifest)) throw new Error(`${manifest} is missing: the evaluation sets live in ../shared/speech`);
@@ -50,6 +56,10 @@ for (const s of SETS) {
   const args = ['tsx', 'src/cli/main.ts', 'eval', '--model', from, '--manifest', manifest, ...(s.limit ? ['--limit', String(s.limit)] : [])];
   const out = execFileSync('npx', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
   results[s.name] = JSON.parse(out.trim().split('\n').pop()!) as EvalResult;
+  if (hasLm) {
+    const g = execFileSync('npx', [...args, '--greedy'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+    greedyResults[s.name] = JSON.parse(g.trim().split('\n').pop()!) as EvalResult;
+  }
 }
 
 const peerFile = 'scripts/results/pocketsphinx.json';
@@ -62,7 +72,9 @@ const rows = SETS.map((s) => {
   const r = results[s.name];
   const p = peer?.sets?.[s.name];
   const peerN = p && p.utterances !== r.utterances ? ` (${p.utterances} clips)` : '';
-  return `| ${s.name}${s.limit ? ` (first ${r.utterances})` : ''} | ${s.what} | ${r.utterances} | ${pct(r.wer)} | ${pct(r.cer)} | ${pct(p?.wer)}${peerN} | ${pct(p?.cer)} |`;
+  const g = greedyResults[s.name];
+  const greedy = hasLm ? ` ${pct(g?.wer)} | ${pct(g?.cer)} |` : '';
+  return `| ${s.name}${s.limit ? ` (first ${r.utterances})` : ''} | ${s.what} | ${r.utterances} | ${pct(r.wer)} | ${pct(r.cer)} |${greedy} ${pct(p?.wer)}${peerN} | ${pct(p?.cer)} |`;
 });
 
 const card = `# Earshot base model
@@ -87,13 +99,20 @@ engine on onnxruntime-node (CPU), shipped as the starting point for on-device fi
 ## Accuracy
 
 WER and CER after the project's text normalization (src/asr/text-normalize.ts: lower case, punctuation
-removed, digits spelled out) of reference and hypothesis, greedy CTC decoding, no language model.
-Measured with \`npm run earshot -- eval --model public/models/base --manifest <set>/manifest.jsonl\`.
+removed, digits spelled out) of reference and hypothesis. ${
+  hasLm
+    ? `The model decodes with CTC prefix beam search and the word bigram LM in \`lm.arpa\` (${describeDecoding(model.decoding)});
+the "greedy" columns are the same acoustic model without beam search or LM (\`--greedy\`). The LM was estimated
+from the training text only (scripts/build-lm.ts: the corpus sentences and speechocean762/train transcripts, less
+the five monitoring speakers on whose audio its weight and word bonus were picked).`
+    : 'Greedy CTC decoding, no language model.'
+}
+Measured with \`npm run earshot -- eval --model public/models/base --manifest <set>/manifest.jsonl${hasLm ? ' [--greedy]' : ''}\`.
 The peer is Debian's pocketsphinx with pocketsphinx-en-us (GMM-HMM acoustic model with a large n-gram language
 model), run on the same audio and scored by the same scorer (scripts/peer-pocketsphinx.ts).
 
-| set | what | utterances | Earshot WER | Earshot CER | pocketsphinx WER | pocketsphinx CER |
-|---|---|---|---|---|---|---|
+| set | what | utterances | Earshot WER | Earshot CER |${hasLm ? ' greedy WER | greedy CER |' : ''} pocketsphinx WER | pocketsphinx CER |
+|---|---|---|---|---|---|---|${hasLm ? '---|---|' : ''}
 ${rows.join('\n')}
 
 Where the pocketsphinx column names a clip count, pocketsphinx was scored on that many clips spread evenly
@@ -106,7 +125,8 @@ ${a.limits ?? 'A small character model without a language model: a starting poin
 
 const to = resolve(a.to!);
 mkdirSync(to, { recursive: true });
-for (const f of ['model.onnx', 'config.json', 'tokens.txt']) copyFileSync(join(from, f), join(to, f));
+for (const f of ['model.onnx', 'config.json', 'tokens.txt', ...(hasLm ? ['lm.arpa'] : [])]) copyFileSync(join(from, f), join(to, f));
+if (!hasLm && existsSync(join(to, 'lm.arpa'))) rmSync(join(to, 'lm.arpa'));
 writeFileSync(join(to, 'README.md'), card);
-writeFileSync(join(to, 'metrics.json'), JSON.stringify({ earshot: results, pocketsphinx: peer?.sets ?? null }, null, 2) + '\n');
-console.log(JSON.stringify({ shipped: to, results }));
+writeFileSync(join(to, 'metrics.json'), JSON.stringify({ earshot: results, ...(hasLm ? { earshot_greedy: greedyResults } : {}), pocketsphinx: peer?.sets ?? null }, null, 2) + '\n');
+console.log(JSON.stringify({ shipped: to, results, ...(hasLm ? { greedy: greedyResults } : {}) }));

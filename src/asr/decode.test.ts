@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ctcLoss } from './ctc';
-import { beamSearch, greedyDecode } from './decode';
+import { beamSearch, decodeText, GREEDY, greedyDecode } from './decode';
+import { BOS, EOS, WordLm } from './lm';
 import { DEFAULT_VOCAB, encodeText, makeVocab } from './vocab';
 
 const V = DEFAULT_VOCAB.tokens.length;
@@ -168,5 +169,42 @@ describe('beamSearch', () => {
     expect(beamSearch(logits, DEFAULT_VOCAB, { pruneBelowBest: 5 })[0].text).toBe('cat');
     expect(() => beamSearch(logits, DEFAULT_VOCAB, { beamWidth: 0 })).toThrow(/beamWidth/);
     expect(() => beamSearch(logits, DEFAULT_VOCAB, { hotwordBonus: -1 })).toThrow(/only boost/);
+  });
+});
+
+describe('beamSearch with a word LM', () => {
+  // Two words whose first letters are ambiguous: "kat sat" is what the audio slightly prefers.
+  const scores = frames({ k: 0.5, c: 0.45 }, { a: 0.9 }, { t: 0.9 }, { ' ': 0.9 }, { s: 0.5, m: 0.45 }, { a: 0.9 }, { t: 0.9 });
+  const lm = WordLm.fromTexts(['the cat sat', 'a cat sat down', 'the dog sat', 'a mat']);
+
+  it('lets the LM pick the known words and scores them as weight × ln p + bonus', () => {
+    expect(beamSearch(scores, DEFAULT_VOCAB, { kind: 'logProbs' })[0].text).toBe('kat sat');
+    const fusion = { model: lm, weight: 1, wordBonus: 0.5 };
+    const [best] = beamSearch(scores, DEFAULT_VOCAB, { kind: 'logProbs', lm: fusion });
+    expect(best.text).toBe('cat sat');
+    const bos = lm.id(BOS);
+    const expected = lm.logProb(bos, lm.id('cat')) + lm.logProb(lm.id('cat'), lm.id('sat')) + lm.logProb(lm.id('sat'), lm.id(EOS)) + 2 * 0.5;
+    expect(best.score - best.logProb).toBeCloseTo(expected, 10);
+  });
+
+  it('with weight 0 and no bonus ranks as without an LM', () => {
+    const [best] = beamSearch(scores, DEFAULT_VOCAB, { kind: 'logProbs', lm: { model: lm, weight: 0, wordBonus: 0 } });
+    expect(best.text).toBe('kat sat');
+    expect(best.score).toBeCloseTo(best.logProb, 12);
+  });
+
+  it('decodeText follows the decoding: greedy, or beam search with the LM', () => {
+    expect(decodeText(scores, DEFAULT_VOCAB, GREEDY, 'logProbs')).toBe('kat sat');
+    expect(decodeText(scores, DEFAULT_VOCAB, { beamWidth: 8, lm: { model: lm, weight: 1, wordBonus: 0.5 } }, 'logProbs')).toBe('cat sat');
+  });
+
+  it('keeps an out-of-vocabulary word the audio clearly says', () => {
+    const clear = frames({ z: 0.97 }, { o: 0.97 }, { g: 0.97 });
+    expect(beamSearch(clear, DEFAULT_VOCAB, { kind: 'logProbs', lm: { model: lm, weight: 0.5, wordBonus: 1 } })[0].text).toBe('zog');
+  });
+
+  it('validates the fusion settings', () => {
+    expect(() => beamSearch(scores, DEFAULT_VOCAB, { kind: 'logProbs', lm: { model: lm, weight: -1, wordBonus: 0 } })).toThrow(/LM weight/);
+    expect(() => beamSearch(scores, DEFAULT_VOCAB, { kind: 'logProbs', lm: { model: lm, weight: 1, wordBonus: NaN } })).toThrow(/word bonus/);
   });
 });

@@ -3,9 +3,11 @@
 // path. Prefix beam search as in Hannun, "Sequence Modeling with CTC", Distill 2017,
 // https://distill.pub/2017/ctc/ (section "Beam Search"), and Graves et al. 2006 section 3.2.
 //
-// No language model: the beam search can instead favour words from a hotword list or a lexicon.
-// Both only ever add to a hypothesis' score, never subtract, so an out-of-list word the acoustics
-// clearly support still wins.
+// The beam search can add a word language model (shallow fusion: the score of a hypothesis is its
+// CTC log-probability plus weight × ln p_LM of its completed words plus a bonus per word), and it
+// can favour words from a hotword list or a lexicon. Hotword and lexicon bonuses only ever add to a
+// hypothesis' score, never subtract, so an out-of-list word the acoustics clearly support still wins.
+import { BOS, EOS, UNK, type WordLm } from './lm';
 import { normalizeText } from './text-normalize';
 import { decodeIds, type Vocab } from './vocab';
 
@@ -83,6 +85,43 @@ export interface BeamSearchOptions {
   pruneBelowBest?: number;
   /** How many hypotheses to return, best first. Default 1. */
   nBest?: number;
+  /** A word language model fused into the ranking (see LmFusion). */
+  lm?: LmFusion;
+}
+
+/**
+ * Shallow fusion: each completed word adds `weight` × ln p(word | previous word) + `wordBonus`;
+ * the end of the transcript adds `weight` × ln p(</s> | last word). A word still being spelled
+ * whose spelling starts no vocabulary word already carries the <unk> score, so the beam drops
+ * such spellings early unless the acoustics insist.
+ */
+export interface LmFusion {
+  model: WordLm;
+  /** Typical 0.3–1. */
+  weight: number;
+  /** Natural-log score per word, against the LM's preference for fewer words. Typical 0–3. */
+  wordBonus: number;
+}
+
+/** How a model's transcripts are decoded: greedy (width 1, no LM) or beam search, with or without a word LM. */
+export interface Decoding {
+  beamWidth: number;
+  lm?: LmFusion;
+}
+
+export const GREEDY: Decoding = { beamWidth: 1 };
+
+/** The transcript of one utterance's scores [T, V] under a decoding. */
+export function decodeText(scores: Float32Array | Float64Array, vocab: Vocab, decoding: Decoding = GREEDY, kind: ScoreKind = 'logits'): string {
+  if (decoding.beamWidth <= 1 && !decoding.lm) return greedyDecode(scores, vocab, kind).text;
+  return beamSearch(scores, vocab, { beamWidth: Math.max(1, decoding.beamWidth), lm: decoding.lm, kind, pruneBelowBest: 15 })[0]?.text ?? '';
+}
+
+/** A short description of a decoding, for results and model cards. */
+export function describeDecoding(d: Decoding, beamWidth = d.beamWidth): string {
+  if (beamWidth <= 1 && !d.lm) return 'greedy';
+  const lm = d.lm ? `, word bigram LM (${d.lm.model.vocabularySize} words) weight ${d.lm.weight}, word bonus ${d.lm.wordBonus}` : ', no LM';
+  return `beam search, width ${beamWidth}${lm}`;
 }
 
 /**
@@ -97,8 +136,9 @@ interface Prefix {
   entryLogProb: number; // that largest entering log-probability
   children: Map<number, Prefix> | null; // created on first extension
   completedBonus: number; // bonus of the words already followed by a space
-  word: string; // the word being spelled ('' when there are no hotwords or lexicon)
+  word: string; // the word being spelled ('' when there are no hotwords, lexicon or LM)
   partialBonus: number; // WordBonus.partial(word), computed once
+  lmPrev: number; // LM id of the last completed word (<s> at the start)
   slot: number; // index in the current beam, -1 when not in it
 }
 
@@ -121,12 +161,12 @@ export function beamSearch(
   const frameCount = framesOf(scores, size);
   const blank = vocab.blankId;
   const space = vocab.ids.get(' ') ?? -1;
-  const bonus = new WordBonus(options.hotwords ?? [], hotwordBonus, options.lexicon ?? [], lexiconBonus);
+  const bonus = new WordBonus(options.hotwords ?? [], hotwordBonus, options.lexicon ?? [], lexiconBonus, options.lm);
   const logProbs = new Float64Array(size);
 
   // The beam: prefixes and, per prefix, log p(prefix, path so far ends in blank / in its last
   // label) — Hannun's p_b and p_nb.
-  let prefixes: Prefix[] = [makePrefix(null, -1, -1, 0, 0, '', 0)];
+  let prefixes: Prefix[] = [makePrefix(null, -1, -1, 0, 0, '', 0, bonus.start)];
   const blankEnding = new Float64Array(beamWidth).fill(-Infinity);
   const labelEnding = new Float64Array(beamWidth).fill(-Infinity);
   blankEnding[0] = 0;
@@ -195,7 +235,7 @@ export function beamSearch(
       const parent = prefixes[newParent[k]];
       const c = newToken[k];
       let wordBonus = parent.completedBonus;
-      if (bonus.active) wordBonus += c === space ? bonus.completed(parent.word) : bonus.partial(parent.word + vocab.tokens[c]);
+      if (bonus.active) wordBonus += c === space ? bonus.completed(parent.word, parent.lmPrev) : bonus.partial(parent.word + vocab.tokens[c], parent.lmPrev);
       rankOf[beamSize + k] = newLabel[k] + wordBonus;
     }
     taken.fill(0, 0, candidates);
@@ -220,8 +260,9 @@ export function beamSearch(
         const endsWord = c === space;
         // Spelled words are only tracked when something can score them.
         const word = endsWord || !bonus.active ? '' : parent.word + vocab.tokens[c];
-        const completedBonus = parent.completedBonus + (endsWord ? bonus.completed(parent.word) : 0);
-        const node = makePrefix(parent, c, t, newLabel[k], completedBonus, word, bonus.partial(word));
+        const completedBonus = parent.completedBonus + (endsWord ? bonus.completed(parent.word, parent.lmPrev) : 0);
+        const lmPrev = endsWord && parent.word ? bonus.lmId(parent.word) : parent.lmPrev;
+        const node = makePrefix(parent, c, t, newLabel[k], completedBonus, word, bonus.partial(word, lmPrev), lmPrev);
         // Replaces any stale child that fell out of the beam earlier.
         (parent.children ??= new Map()).set(c, node);
         nextPrefixes.push(node);
@@ -244,7 +285,7 @@ export function beamSearch(
       ids.reverse();
       frames.reverse();
       const logProb = logAdd(blankEnding[i], labelEnding[i]);
-      const score = logProb + prefix.completedBonus + bonus.completed(prefix.word);
+      const score = logProb + prefix.completedBonus + bonus.completed(prefix.word, prefix.lmPrev) + bonus.end(prefix.word, prefix.lmPrev);
       return { text: tidy(decodeIds(vocab, ids)), ids, frames, logProb, score };
     })
     .sort((a, b) => b.score - a.score)
@@ -259,11 +300,12 @@ function makePrefix(
   completedBonus: number,
   word: string,
   partialBonus: number,
+  lmPrev: number,
 ): Prefix {
-  return { parent, id, frame, entryLogProb, children: null, completedBonus, word, partialBonus, slot: -1 };
+  return { parent, id, frame, entryLogProb, children: null, completedBonus, word, partialBonus, lmPrev, slot: -1 };
 }
 
-/** Score bonuses for hotwords and lexicon words, completed or in progress. */
+/** Score terms for words, completed or in progress: hotword and lexicon bonuses and LM scores. */
 class WordBonus {
   private readonly hotwords = new Set<string>();
   private readonly lexicon = new Set<string>();
@@ -277,8 +319,14 @@ class WordBonus {
     private readonly hotwordBonus: number,
     lexicon: Iterable<string>,
     private readonly lexiconBonus: number,
+    private readonly lm?: LmFusion,
   ) {
     if (!(hotwordBonus >= 0 && lexiconBonus >= 0)) throw new Error('beamSearch: bonuses only boost; they must be ≥ 0');
+    if (lm && !(Number.isFinite(lm.weight) && lm.weight >= 0 && Number.isFinite(lm.wordBonus))) {
+      throw new Error(`beamSearch: the LM weight must be a number ≥ 0 and the word bonus a number (got ${lm.weight}, ${lm.wordBonus})`);
+    }
+    this.start = lm ? lm.model.id(BOS) : -1;
+    this.unk = lm ? lm.model.id(UNK) : -1;
     for (const entry of lexicon) for (const word of words(entry)) this.lexicon.add(word);
     for (const phrase of hotwords) {
       for (const word of words(phrase)) {
@@ -290,17 +338,41 @@ class WordBonus {
         }
       }
     }
-    this.active = this.hotwords.size + this.lexicon.size > 0;
+    this.active = this.hotwords.size + this.lexicon.size > 0 || lm !== undefined;
   }
 
-  completed(word: string): number {
-    return (this.hotwords.has(word) ? this.hotwordBonus : 0) + (this.lexicon.has(word) ? this.lexiconBonus : 0);
+  /** The LM history at the start of a transcript (-1 without an LM). */
+  readonly start: number;
+  private readonly unk: number;
+
+  lmId(word: string): number {
+    return this.lm ? this.lm.model.id(word) : -1;
   }
 
-  /** Credit for a word still being spelled: what it would earn if it ended here, or a hotword share. */
-  partial(word: string): number {
+  /** What completing `word` after the LM history `prev` adds. */
+  completed(word: string, prev: number): number {
     if (!word) return 0;
-    return Math.max(this.prefixes.get(word) ?? 0, this.completed(word));
+    const lists = (this.hotwords.has(word) ? this.hotwordBonus : 0) + (this.lexicon.has(word) ? this.lexiconBonus : 0);
+    if (!this.lm) return lists;
+    return lists + this.lm.weight * this.lm.model.logProb(prev, this.lm.model.id(word)) + this.lm.wordBonus;
+  }
+
+  /** What ending the transcript adds after its last word (`word`, possibly '') — the LM's </s>. */
+  end(word: string, prev: number): number {
+    if (!this.lm) return 0;
+    const last = word ? this.lm.model.id(word) : prev;
+    return this.lm.weight * this.lm.model.logProb(last, this.lm.model.id(EOS));
+  }
+
+  /**
+   * Credit for a word still being spelled: the largest hotword share or list bonus it would earn
+   * if it ended here; with an LM, the <unk> score once the spelling starts no vocabulary word.
+   */
+  partial(word: string, prev: number): number {
+    if (!word) return 0;
+    const lists = Math.max(this.prefixes.get(word) ?? 0, (this.hotwords.has(word) ? this.hotwordBonus : 0) + (this.lexicon.has(word) ? this.lexiconBonus : 0));
+    if (!this.lm || this.lm.model.isPrefix(word)) return lists;
+    return lists + this.lm.weight * this.lm.model.logProb(prev, this.unk) + this.lm.wordBonus;
   }
 }
 

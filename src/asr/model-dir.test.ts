@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildAcousticModel, type ModelArch, type Weights } from './model';
 import { ModelDirError, readModelDir, writeModelDir } from './model-dir';
+import { WordLm } from './lm';
 import { DEFAULT_VOCAB } from './vocab';
 
 const TINY: ModelArch = { nMels: 80, dModel: 16, heads: 2, blocks: 1, ffDim: 32, convKernel: 5, vocabSize: 29 };
@@ -46,5 +47,27 @@ describe('model directory', () => {
     // a model file for another architecture
     const other = writeModelDir({ arch: { ...TINY, dModel: 8, heads: 2 }, weights: new Map([...buildAcousticModel({ arch: { ...TINY, dModel: 8 }, batch: 1, frames: 32, masked: false }).g.params].map(([n, p]) => [n, p.init.data as Float32Array])), vocab: DEFAULT_VOCAB, card: '' });
     expect(problems({ ...f, 'model.onnx': other['model.onnx'] }).some((p) => /has \d+ values, the architecture needs/.test(p))).toBe(true);
+  });
+
+  it('carries a word LM: lm.arpa plus config.json decoder make the decoding; problems are named', () => {
+    const { weights } = files();
+    const arpa = enc(WordLm.fromTexts(['the cat sat', 'a dog']).toArpa());
+    const decoder = { beamWidth: 12, lmWeight: 0.5, wordBonus: 1.5 };
+    const f = writeModelDir({ arch: TINY, weights, vocab: DEFAULT_VOCAB, card: '', decoder, lmArpa: arpa });
+    expect(f['lm.arpa']).toBe(arpa);
+    const m = readModelDir(f);
+    expect(m.config.decoder).toEqual(decoder);
+    expect(m.decoding.beamWidth).toBe(12);
+    expect(m.decoding.lm?.weight).toBe(0.5);
+    expect(m.decoding.lm?.wordBonus).toBe(1.5);
+    expect(m.decoding.lm?.model.has('cat')).toBe(true);
+    expect(m.lmArpa).toBe(arpa);
+    // without a decoder entry, or without an LM file, a model decodes greedily
+    expect(readModelDir(files().files).decoding).toEqual({ beamWidth: 1 });
+    expect(readModelDir({ ...files().files, 'lm.arpa': arpa }).decoding).toEqual({ beamWidth: 1 });
+    expect(problems({ ...f, 'lm.arpa': undefined })).toEqual(['config.json: decoder.lmWeight is set but lm.arpa is missing']);
+    expect(problems({ ...f, 'lm.arpa': enc('\\data\\\nngram 3=4\n') })[0]).toMatch(/^lm.arpa: ARPA line 2: only unigram and bigram/);
+    const cfg = JSON.parse(new TextDecoder().decode(f['config.json']));
+    expect(problems({ ...f, 'config.json': enc(JSON.stringify({ ...cfg, decoder: { ...decoder, beamWidth: 0 } })) })[0]).toMatch(/decoder.beamWidth must be an integer/);
   });
 });

@@ -3,11 +3,15 @@
 //   config.json  everything needed to compute features and decode (ModelConfig below)
 //   tokens.txt   `<token> <id>` per line (sherpa-onnx style)
 //   README.md    the model card
+//   lm.arpa      optional: a word bigram LM (ARPA text) that config.json's `decoder` fuses into a
+//                beam search; without it (or without `decoder`) transcripts are greedy
 // Loading validates every part and says precisely what is wrong.
 
 import { DEFAULT_FRONTEND, validateFrontEndConfig, type FrontEndConfig } from '../audio/log-mel';
 import type { Graph } from '../engine/ir';
 import { decodeModel, encodeModel, makeModel, validateModel } from '../engine/onnx-proto';
+import { GREEDY, type Decoding } from './decode';
+import { WordLm } from './lm';
 import { buildAcousticModel, DEFAULT_ARCH, type AdapterConfig, type ModelArch, type Weights } from './model';
 import { formatTokens, parseTokens, type Vocab } from './vocab';
 
@@ -25,6 +29,16 @@ export interface ModelConfig {
   adapters: AdapterConfig;
   /** Free-form provenance: base model, data, training settings, metrics. */
   provenance?: Record<string, unknown>;
+  /** How to decode; the LM is lm.arpa. Absent: greedy. */
+  decoder?: DecoderConfig;
+}
+
+export interface DecoderConfig {
+  beamWidth: number;
+  /** Shallow-fusion weight of lm.arpa (0 or absent file: no LM). */
+  lmWeight: number;
+  /** Natural-log score per word with the LM. */
+  wordBonus: number;
 }
 
 export interface LoadedModel {
@@ -34,6 +48,10 @@ export interface LoadedModel {
   onnx: Uint8Array;
   weights: Weights;
   card: string;
+  /** The decoding config.json asks for (greedy when it has no `decoder`). */
+  decoding: Decoding;
+  /** lm.arpa as read, carried into models derived from this one. */
+  lmArpa?: Uint8Array;
 }
 
 export class ModelDirError extends Error {
@@ -43,7 +61,11 @@ export class ModelDirError extends Error {
   }
 }
 
-export const MODEL_FILES = ['model.onnx', 'config.json', 'tokens.txt', 'README.md'] as const;
+export const MODEL_FILES = ['model.onnx', 'config.json', 'tokens.txt', 'README.md', 'lm.arpa'] as const;
+/** A model directory's files by name (lm.arpa only when the model has an LM). */
+export type ModelFiles = Partial<Record<(typeof MODEL_FILES)[number], Uint8Array>> & Record<'model.onnx' | 'config.json' | 'tokens.txt' | 'README.md', Uint8Array>;
+/** Files a model directory may lack. */
+export const OPTIONAL_MODEL_FILES: readonly string[] = ['README.md', 'lm.arpa'];
 
 /** The inference graph for an architecture and its weights (symbolic batch and time). */
 export function inferenceGraph(arch: ModelArch, weights: Weights, adapters: AdapterConfig = {}): Graph {
@@ -54,7 +76,21 @@ export function inferenceGraph(arch: ModelArch, weights: Weights, adapters: Adap
   return m.g.build();
 }
 
-export function writeModelDir(o: { arch: ModelArch; weights: Weights; vocab: Vocab; frontEnd?: FrontEndConfig; adapters?: AdapterConfig; card: string; provenance?: Record<string, unknown> }): Record<(typeof MODEL_FILES)[number], Uint8Array> {
+/**
+ * The files of a model directory. `decoder` and `lmArpa` (a derived model keeps its base model's)
+ * are optional; lm.arpa is written only when given.
+ */
+export function writeModelDir(o: {
+  arch: ModelArch;
+  weights: Weights;
+  vocab: Vocab;
+  frontEnd?: FrontEndConfig;
+  adapters?: AdapterConfig;
+  card: string;
+  provenance?: Record<string, unknown>;
+  decoder?: DecoderConfig;
+  lmArpa?: Uint8Array;
+}): ModelFiles {
   const config: ModelConfig = {
     format: MODEL_FORMAT,
     version: MODEL_FORMAT_VERSION,
@@ -64,9 +100,11 @@ export function writeModelDir(o: { arch: ModelArch; weights: Weights; vocab: Voc
     arch: o.arch,
     adapters: { bottleneck: o.adapters?.bottleneck },
     provenance: o.provenance,
+    ...(o.decoder ? { decoder: o.decoder } : {}),
   };
   const text = new TextEncoder();
   return {
+    ...(o.lmArpa ? { 'lm.arpa': o.lmArpa } : {}),
     'model.onnx': encodeModel(makeModel(inferenceGraph(o.arch, o.weights, o.adapters), { metadata: { earshot_config: JSON.stringify(config) } })),
     'config.json': text.encode(JSON.stringify(config, null, 2) + '\n'),
     'tokens.txt': text.encode(formatTokens(o.vocab)),
@@ -77,7 +115,7 @@ export function writeModelDir(o: { arch: ModelArch; weights: Weights; vocab: Voc
 /** Validates and loads a model directory given its files by name. */
 export function readModelDir(files: Record<string, Uint8Array | undefined>): LoadedModel {
   const problems: string[] = [];
-  for (const f of MODEL_FILES) if (!files[f] && f !== 'README.md') problems.push(`${f} is missing`);
+  for (const f of MODEL_FILES) if (!files[f] && !OPTIONAL_MODEL_FILES.includes(f)) problems.push(`${f} is missing`);
   if (problems.length) throw new ModelDirError(problems);
   const text = new TextDecoder();
 
@@ -131,6 +169,25 @@ export function readModelDir(files: Record<string, Uint8Array | undefined>): Loa
   } catch (e) {
     problems.push(`model.onnx cannot be read: ${(e as Error).message}`);
   }
+  let decoding: Decoding = GREEDY;
+  const d = config?.decoder;
+  if (d !== undefined) {
+    if (!Number.isInteger(d.beamWidth) || d.beamWidth < 1 || d.beamWidth > 256) problems.push(`config.json: decoder.beamWidth must be an integer from 1 to 256, got ${JSON.stringify(d.beamWidth)}`);
+    if (!(typeof d.lmWeight === 'number' && d.lmWeight >= 0)) problems.push(`config.json: decoder.lmWeight must be a number ≥ 0, got ${JSON.stringify(d.lmWeight)}`);
+    if (!(typeof d.wordBonus === 'number' && Number.isFinite(d.wordBonus))) problems.push(`config.json: decoder.wordBonus must be a number, got ${JSON.stringify(d.wordBonus)}`);
+  }
+  const lmArpa = files['lm.arpa'];
+  if (lmArpa && problems.length === 0) {
+    try {
+      const lm = WordLm.fromArpa(text.decode(lmArpa));
+      if (d) decoding = { beamWidth: d.beamWidth, lm: d.lmWeight > 0 ? { model: lm, weight: d.lmWeight, wordBonus: d.wordBonus } : undefined };
+    } catch (e) {
+      problems.push(`lm.arpa: ${(e as Error).message}`);
+    }
+  } else if (d && problems.length === 0) {
+    if (d.lmWeight > 0) problems.push('config.json: decoder.lmWeight is set but lm.arpa is missing');
+    else decoding = { beamWidth: d.beamWidth };
+  }
   if (problems.length) throw new ModelDirError(problems);
-  return { config: config!, vocab: vocab!, onnx, weights, card: files['README.md'] ? text.decode(files['README.md']) : '' };
+  return { config: config!, vocab: vocab!, onnx, weights, card: files['README.md'] ? text.decode(files['README.md']) : '', decoding, lmArpa };
 }

@@ -4,11 +4,13 @@
 import { decodeMono } from '../audio/decode';
 import { logMel } from '../audio/log-mel';
 import type { Backend, Session } from '../runtime/types';
-import { beamSearch, greedyDecode } from './decode';
+import { beamSearch, decodeText, type Decoding } from './decode';
 import type { LoadedModel } from './model-dir';
 
 export interface TranscribeOptions {
-  /** 1 = greedy (default); more = CTC prefix beam search. */
+  /** How to decode; default the model's own (config.json `decoder` with lm.arpa, else greedy). */
+  decoding?: Decoding;
+  /** Overrides the decoding's beam width (1 with no LM = greedy). */
   beamWidth?: number;
   hotwords?: string[];
 }
@@ -36,8 +38,10 @@ export class Recognizer {
   async transcribeSamples(samples: Float32Array, o: TranscribeOptions = {}): Promise<string> {
     const { data, frames } = await this.logits(samples);
     if (frames === 0) return '';
-    if ((o.beamWidth ?? 1) <= 1 && !o.hotwords?.length) return greedyDecode(data, this.model.vocab, 'logits').text;
-    return beamSearch(data, this.model.vocab, { beamWidth: o.beamWidth ?? 8, hotwords: o.hotwords, kind: 'logits', pruneBelowBest: 15 })[0]?.text ?? '';
+    const d = o.decoding ?? this.model.decoding;
+    const beamWidth = o.beamWidth ?? d.beamWidth;
+    if (!o.hotwords?.length) return decodeText(data, this.model.vocab, { ...d, beamWidth });
+    return beamSearch(data, this.model.vocab, { beamWidth: Math.max(beamWidth, 8), lm: d.lm, hotwords: o.hotwords, kind: 'logits', pruneBelowBest: 15 })[0]?.text ?? '';
   }
 
   async transcribeFile(bytes: Uint8Array, name?: string, o: TranscribeOptions = {}): Promise<string> {

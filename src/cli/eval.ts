@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { decodeMono } from '../audio/decode';
+import { describeDecoding, GREEDY } from '../asr/decode';
 import { Recognizer } from '../asr/recognizer';
 import { cer, wer } from '../asr/wer';
 import { nodeBackend } from '../runtime/node';
@@ -37,7 +38,7 @@ export function readManifest(file: string): { path: string; text: string; offset
  * WER and CER of a model on a manifest, both after the project's text normalization
  * (src/asr/text-normalize.ts) of reference and hypothesis. The last stdout line is one JSON object.
  */
-export async function runEval(modelDir: string, manifest: string, o: { threads?: number; beam?: number; limit?: number }): Promise<number> {
+export async function runEval(modelDir: string, manifest: string, o: { threads?: number; beam?: number; greedy?: boolean; limit?: number }): Promise<number> {
   const model = loadModelFromDisk(modelDir);
   const rec = await Recognizer.create(nodeBackend({ threads: o.threads }), model);
   const rows = readManifest(manifest).slice(0, o.limit);
@@ -55,7 +56,7 @@ export async function runEval(modelDir: string, manifest: string, o: { threads?:
         samples = samples.subarray(start, r.duration ? start + Math.round(r.duration * sr) : undefined);
       }
       audioSeconds += samples.length / model.config.frontEnd.sampleRate;
-      hyps.push(await rec.transcribeSamples(samples, { beamWidth: o.beam }));
+      hyps.push(await rec.transcribeSamples(samples, { beamWidth: o.beam, decoding: o.greedy ? GREEDY : undefined }));
       refs.push(r.text);
     } catch (e) {
       failed++;
@@ -78,6 +79,7 @@ export async function runEval(modelDir: string, manifest: string, o: { threads?:
       x_realtime: +(audioSeconds / wallSeconds).toFixed(1),
       word_errors: { sub: w.sub, del: w.del, ins: w.ins, ref_words: w.refLength },
       normalization: 'earshot text-normalize (Whisper-English-like) on reference and hypothesis',
+      decoding: describeDecoding(o.greedy ? GREEDY : model.decoding, o.beam),
       model: modelDir,
       manifest,
     }),

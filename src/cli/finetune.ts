@@ -2,6 +2,7 @@
 // (src/train/loop.ts), same export (src/train/export.ts); the data come from NeMo manifests.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { describeDecoding, GREEDY } from '../asr/decode';
 import { countParameters } from '../asr/model';
 import type { LoadedModel } from '../asr/model-dir';
 import { nodeBackend } from '../runtime/node';
@@ -28,6 +29,8 @@ export interface FinetuneOptions {
   evalEvery?: number;
   /** Progress lines on stderr (default true). */
   verbose?: boolean;
+  /** Validate with greedy decoding instead of the model's own (beam search + LM when it has one). */
+  greedy?: boolean;
 }
 
 export interface FinetuneResult {
@@ -40,6 +43,8 @@ export interface FinetuneResult {
   val_cer_before: number | null;
   val_wer_after: number | null;
   val_cer_after: number | null;
+  /** How the validation transcripts were decoded. */
+  decoding: string;
   adapter: AdapterChoice;
   trainable_parameters: number;
   out: string;
@@ -56,13 +61,14 @@ export async function finetune(o: FinetuneOptions, base: LoadedModel = loadModel
   const data = new ManifestTrainData(train, val, base.vocab, base.config.frontEnd, buckets, o.augment, o.seed);
   const adapters = adapterConfig(o.adapter, base.config.adapters);
   const trainable = trainableFor(o.adapter, base.config.arch);
+  const decoding = o.greedy ? GREEDY : base.decoding;
   const trainer = await CtcTrainer.create(
     nodeBackend({ threads: o.threads }),
     { arch: base.config.arch, adapters, weights: base.weights, seed: o.seed, trainable, optimizer: { kind: 'adamw', weightDecay: 0.01 }, clipNorm: 5, blank: base.vocab.blankId },
     data.firstShape(),
   );
   try {
-    const before = val.length ? await evaluate(trainer, data, base.vocab, 0) : undefined;
+    const before = val.length ? await evaluate(trainer, data, base.vocab, 0, decoding) : undefined;
     if (before) log(`before: val WER ${(100 * before.wer).toFixed(1)}%, CER ${(100 * before.cer).toFixed(1)}%`);
     let lastEval = before;
     const t0 = performance.now();
@@ -70,6 +76,7 @@ export async function finetune(o: FinetuneOptions, base: LoadedModel = loadModel
       trainer,
       data,
       vocab: base.vocab,
+      decoding,
       settings: { schedule: { peakLr: o.lr, warmupSteps: o.warmup ?? Math.min(10, Math.floor(o.steps / 10)), totalSteps: o.steps }, evalEvery: o.evalEvery ?? 0, checkpointEvery: 0 },
       onEvent: (e: LoopEvent) => {
         if (e.type === 'step' && (e.step % 10 === 0 || e.step === e.totalSteps)) log(`step ${e.step}/${e.totalSteps} loss ${e.loss.toFixed(3)} lr ${e.lr.toExponential(2)}${e.skipped ? ' (skipped)' : ''}`);
@@ -115,6 +122,7 @@ export async function finetune(o: FinetuneOptions, base: LoadedModel = loadModel
       val_cer_before: before?.cer ?? null,
       val_wer_after: after?.wer ?? null,
       val_cer_after: after?.cer ?? null,
+      decoding: describeDecoding(decoding),
       adapter: o.adapter,
       trainable_parameters: [...trained.values()].reduce((n, w) => n + w.length, 0),
       out: o.out,

@@ -1,11 +1,11 @@
 // npm run earshot -- <command> …   The command-line face of Earshot, on the same code paths as the app.
 //
-//   transcribe --model <dir> <audio files...>     prints "<file>\t<text>" per file
-//   eval --model <dir> --manifest <manifest.jsonl> [--limit N] [--beam N]
+//   transcribe --model <dir> [--greedy] [--beam N] <audio files...>   prints "<file>\t<text>" per file
+//   eval --model <dir> --manifest <manifest.jsonl> [--limit N] [--greedy] [--beam N]
 //                                                 progress on stderr, one JSON object as the last stdout line
 //   finetune --model <dir> --train <manifest.jsonl> [--val <manifest.jsonl>] --out <dir>
 //            [--adapter lora|bottleneck|last-layers --rank N --alpha X --targets q,v --dim N --layers N]
-//            [--steps N --lr X --batch-seconds S --seed N --no-augment]
+//            [--steps N --lr X --batch-seconds S --seed N --no-augment --greedy]
 //                                                 writes the fine-tuned model directory; last stdout line is JSON
 import { parseArgs } from 'node:util';
 import { adapterChoice, type AdapterChoice } from '../train/adapters';
@@ -14,11 +14,13 @@ import { finetune } from './finetune';
 import { runTranscribe } from './transcribe';
 
 const USAGE = `usage: npm run earshot -- <command> [options]
-  transcribe --model <dir> <audio files...>
-  eval --model <dir> --manifest <manifest.jsonl> [--limit N] [--beam N]
+  transcribe --model <dir> [--greedy] [--beam N] <audio files...>
+  eval --model <dir> --manifest <manifest.jsonl> [--limit N] [--greedy] [--beam N]
   finetune --model <dir> --train <manifest.jsonl> [--val <manifest.jsonl>] --out <dir>
            [--adapter lora|bottleneck|last-layers --rank N --alpha X --targets q,v --dim N --layers N]
-           [--steps N --lr X --batch-seconds S --seed N --no-augment]`;
+           [--steps N --lr X --batch-seconds S --seed N --no-augment --greedy]
+Decoding is the model's own (config.json "decoder", with lm.arpa if the model has one);
+--greedy decodes without beam search or LM, --beam N changes the beam width.`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -30,6 +32,7 @@ async function main(argv: string[]): Promise<number> {
       manifest: { type: 'string' },
       limit: { type: 'string' },
       beam: { type: 'string' },
+      greedy: { type: 'boolean', default: false },
       threads: { type: 'string' },
       train: { type: 'string' },
       val: { type: 'string' },
@@ -53,13 +56,15 @@ async function main(argv: string[]): Promise<number> {
     return v;
   };
   const threads = values.threads ? Number(values.threads) : undefined;
-  const beam = values.beam ? Number(values.beam) : 1;
+  const beam = values.beam ? Number(values.beam) : undefined;
+  if (beam !== undefined && !(Number.isInteger(beam) && beam >= 1)) throw new UsageError(`--beam must be a positive integer, not '${values.beam}'`);
+  const greedy = values.greedy!;
   switch (command) {
     case 'transcribe':
       if (positionals.length === 0) throw new UsageError('give at least one audio file');
-      return runTranscribe(need('model'), positionals, { threads, beam });
+      return runTranscribe(need('model'), positionals, { threads, beam, greedy });
     case 'eval':
-      return runEval(need('model'), need('manifest'), { threads, beam, limit: values.limit ? Number(values.limit) : undefined });
+      return runEval(need('model'), need('manifest'), { threads, beam, greedy, limit: values.limit ? Number(values.limit) : undefined });
     case 'finetune': {
       let adapter: AdapterChoice;
       try {
@@ -80,6 +85,7 @@ async function main(argv: string[]): Promise<number> {
         seed: Number(values.seed),
         augment: { specAugment: augment, speed: false, noise: false },
         threads,
+        greedy,
       });
       console.log(JSON.stringify(result));
       return 0;

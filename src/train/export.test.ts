@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildAcousticModel, type Weights } from '../asr/model';
+import { WordLm } from '../asr/lm';
 import { readModelDir, writeModelDir } from '../asr/model-dir';
 import { Recognizer } from '../asr/recognizer';
 import { DEFAULT_VOCAB, encodeText } from '../asr/vocab';
@@ -14,7 +15,9 @@ const ARCH = { nMels: 80, dModel: 16, heads: 2, blocks: 2, ffDim: 32, convKernel
 function baseModel() {
   const { g } = buildAcousticModel({ arch: ARCH, seed: 11, batch: 1, frames: 64, masked: false });
   const weights: Weights = new Map([...g.params].map(([n, p]) => [n, p.init.data as Float32Array]));
-  return readModelDir(writeModelDir({ arch: ARCH, weights, vocab: DEFAULT_VOCAB, card: '# tiny\n' }));
+  // with a word LM, which every model derived from it must carry
+  const lmArpa = new TextEncoder().encode(WordLm.fromTexts(['a b', 'b a b']).toArpa());
+  return readModelDir(writeModelDir({ arch: ARCH, weights, vocab: DEFAULT_VOCAB, card: '# tiny\n', decoder: { beamWidth: 4, lmWeight: 0.5, wordBonus: 1 }, lmArpa }));
 }
 
 const record = (adapter: AdapterChoice): FineTuneRecord => ({
@@ -56,6 +59,9 @@ describe('export', () => {
       const zip = modelZip(files, { 'adapter.safetensors': adapterFile });
       const back = readModelDir(await modelFilesFromZip(zip));
       expect(back.card).toMatch(/fine-tuned with Earshot/);
+      expect(back.config.decoder).toEqual(base.config.decoder);
+      expect(back.lmArpa).toEqual(base.lmArpa);
+      expect(back.decoding.lm?.model.has('b')).toBe(true);
       const rec = await Recognizer.create(backend, back);
       const got = (await rec.logits(samples)).data;
       await rec.release();
@@ -82,6 +88,8 @@ describe('export', () => {
     // the right base: a model directory whose card names both, and whose weights carry the merged delta
     const dir = readModelDir(adaptedModelDir(base, 'tiny', 'speaker.adapter.safetensors', file));
     expect(dir.card).toMatch(/^# tiny \+ speaker\.adapter\.safetensors/);
+    expect(dir.lmArpa).toEqual(base.lmArpa);
+    expect(dir.decoding.lm?.weight).toBe(0.5);
     const q = 'encoder.0.attn.q.weight';
     expect(dir.weights.get(q)![0]).not.toBeCloseTo(base.weights.get(q)![0], 6);
     expect(dir.weights.get('head.weight')).toEqual(base.weights.get('head.weight'));

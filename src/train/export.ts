@@ -2,7 +2,7 @@
 // any onnxruntime) with a model card recording where it came from, and the zip the Export panel
 // downloads. The same zip imports back as a model.
 import type { LoadedModel } from '../asr/model-dir';
-import { MODEL_FILES, writeModelDir } from '../asr/model-dir';
+import { MODEL_FILES, writeModelDir, type ModelFiles } from '../asr/model-dir';
 import type { Weights } from '../asr/model';
 import { readZip, writeZip } from '../data/zip';
 import { adapterConfig, mergedWeights, type AdapterChoice } from './adapters';
@@ -65,7 +65,7 @@ export function modelCard(r: FineTuneRecord): string {
 }
 
 /** The fine-tuned model directory from the base model and all trained weights (adapters included). */
-export function fineTunedModelDir(base: LoadedModel, trained: Weights, choice: AdapterChoice, record: FineTuneRecord): Record<(typeof MODEL_FILES)[number], Uint8Array> {
+export function fineTunedModelDir(base: LoadedModel, trained: Weights, choice: AdapterChoice, record: FineTuneRecord): ModelFiles {
   const adapters = adapterConfig(choice, base.config.adapters);
   return writeModelDir({
     arch: base.config.arch,
@@ -75,6 +75,9 @@ export function fineTunedModelDir(base: LoadedModel, trained: Weights, choice: A
     adapters: { bottleneck: adapters.bottleneck },
     card: modelCard(record),
     provenance: record as unknown as Record<string, unknown>,
+    // the base model's decoding (and word LM) carries over: the acoustic model changed, not the language
+    decoder: base.config.decoder,
+    lmArpa: base.lmArpa,
   });
 }
 

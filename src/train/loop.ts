@@ -4,7 +4,7 @@
 // divergence. It knows nothing of the DOM, IndexedDB or files: data, checkpoint storage and
 // control come in as the small interfaces below.
 import { ctcLoss } from '../asr/ctc';
-import { greedyDecode } from '../asr/decode';
+import { decodeText, GREEDY, type Decoding } from '../asr/decode';
 import { subsampledLength } from '../asr/model';
 import type { Vocab } from '../asr/vocab';
 import { alignChars, alignWords } from '../asr/wer';
@@ -122,11 +122,13 @@ export interface LoopOptions {
   onEvent?(e: LoopEvent): void;
   /** Where to continue from (a checkpoint's position); default the start. */
   from?: LoopPosition;
+  /** How validation transcripts are decoded (the model's own decoding); default greedy. */
+  decoding?: Decoding;
   now?(): number;
 }
 
-/** Validation loss, WER and CER of the trainer's current weights (greedy decoding). */
-export async function evaluate(trainer: LoopTrainer, data: LoopData, vocab: Vocab, step: number): Promise<EvalResult> {
+/** Validation loss, WER and CER of the trainer's current weights (decoded as `decoding` says; default greedy). */
+export async function evaluate(trainer: LoopTrainer, data: LoopData, vocab: Vocab, step: number, decoding: Decoding = GREEDY): Promise<EvalResult> {
   let lossSum = 0;
   let items = 0;
   let wordEdits = 0;
@@ -145,7 +147,7 @@ export async function evaluate(trainer: LoopTrainer, data: LoopData, vocab: Voca
     for (let k = 0; k < b.real; k++) {
       lossSum += ctc.losses[k] / Math.max(1, b.targets[k].length);
       items++;
-      const hyp = greedyDecode(scores.subarray(k * T * V, (k * T + inputLengths[k]) * V), vocab, 'logits').text;
+      const hyp = decodeText(scores.subarray(k * T * V, (k * T + inputLengths[k]) * V), vocab, decoding);
       const w = alignWords(b.texts[k], hyp);
       const c = alignChars(b.texts[k], hyp);
       wordEdits += w.edits;
@@ -183,7 +185,7 @@ export async function trainLoop(o: LoopOptions): Promise<LoopOutcome> {
     lastSaved = pos.step;
     emit({ type: 'checkpoint', step: pos.step });
   };
-  const evaluateNow = async () => emit({ type: 'eval', ...(await evaluate(trainer, data, vocab, pos.step)) });
+  const evaluateNow = async () => emit({ type: 'eval', ...(await evaluate(trainer, data, vocab, pos.step, o.decoding)) });
 
   try {
     while (pos.step < total) {

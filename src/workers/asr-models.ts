@@ -1,8 +1,9 @@
 // Where models come from: the base model shipped with the app (public/models/base/, fetched from
 // this origin only), or a model stored in the app's IndexedDB (imported from disk or fine-tuned).
 // Used by both workers.
+import { describeDecoding } from '../asr/decode';
 import { countParameters } from '../asr/model';
-import { MODEL_FILES, readModelDir, type LoadedModel } from '../asr/model-dir';
+import { MODEL_FILES, OPTIONAL_MODEL_FILES, readModelDir, type LoadedModel } from '../asr/model-dir';
 import { appDb } from './train-db';
 
 export const BUILTIN_BASE_ID = 'builtin:base';
@@ -26,7 +27,7 @@ export async function loadModelFiles(id: string): Promise<{ name: string; files:
       // A dev server answers a missing file with index.html (200, text/html): not a model file either.
       const html = (res.headers.get('content-type') ?? '').includes('text/html');
       if (!res.ok || html) {
-        if (name === 'README.md') continue;
+        if (OPTIONAL_MODEL_FILES.includes(name)) continue;
         throw new ModelMissingError(`The base model is not installed: ${name} is missing from public/models/base/. Import a model directory or an exported zip instead.`);
       }
       files[name] = new Uint8Array(await res.arrayBuffer());
@@ -47,6 +48,8 @@ export interface ModelSummary {
   vocabulary: string[];
   arch: LoadedModel['config']['arch'];
   adapters: string;
+  /** How transcripts are decoded (greedy, or beam search with the model's word LM). */
+  decoding: string;
   /** Metrics the model card's provenance records, if any. */
   metrics?: Record<string, unknown>;
   card: string;
@@ -64,6 +67,7 @@ export function summarize(id: string, name: string, source: ModelSummary['source
     vocabulary: model.vocab.tokens.map((t) => (t === ' ' ? '␣' : t)),
     arch: model.config.arch,
     adapters: bn ? `bottleneck adapters (${bn.dim})` : 'none',
+    decoding: describeDecoding(model.decoding),
     metrics: (model.config.provenance?.metrics as Record<string, unknown> | undefined) ?? undefined,
     card: model.card,
   };

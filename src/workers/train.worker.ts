@@ -102,7 +102,7 @@ async function run(record: RunRecord, resumeFrom: { bytes: Uint8Array; position:
       for (const k of Object.keys(history) as (keyof typeof history)[]) history[k] = history[k].filter(([step]) => step <= from!.step);
     } else {
       // Adapters start as the identity (LoRA B = 0, bottleneck up = 0): step 0 is the base model.
-      const base = await evaluate(trainer, data, model.vocab, 0);
+      const base = await evaluate(trainer, data, model.vocab, 0, model.decoding);
       record = await updateRun(runId, { baseMetrics: { wer: base.wer, cer: base.cer, utterances: base.utterances } });
       history.valLoss.push([0, base.valLoss]);
       history.wer.push([0, base.wer]);
@@ -143,6 +143,7 @@ async function run(record: RunRecord, resumeFrom: { bytes: Uint8Array; position:
       trainer,
       data,
       vocab: model.vocab,
+      decoding: model.decoding,
       settings: { schedule: { peakLr: s.peakLr, warmupSteps: s.warmupSteps, totalSteps }, evalEvery: s.evalEvery, checkpointEvery: s.checkpointEvery },
       control: ctl,
       from,

@@ -20,6 +20,8 @@ export function ModelCard() {
         <dd>
           {model.arch.blocks} blocks × d_model {model.arch.dModel}, {model.arch.heads} heads, {model.arch.nMels} mel bins; adapters: {model.adapters}
         </dd>
+        <dt>Decoding</dt>
+        <dd data-testid="model-decoding">{model.decoding}</dd>
         <dt>Vocabulary</dt>
         <dd data-testid="model-vocab">
           {model.vocabulary.length} tokens: <code>{model.vocabulary.join(' ')}</code>
