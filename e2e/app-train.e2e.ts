@@ -39,6 +39,8 @@ describe('journey 1: train, evaluate, export, re-import', () => {
     await page.locator('[data-testid=model-status][data-status=ready]').waitFor({ timeout: 240_000 });
     expect(Number((await page.getByTestId('model-parameters').innerText()).replace(/,/g, ''))).toBeGreaterThan(1_000_000);
     expect(await page.getByTestId('model-backend').getAttribute('data-backend')).toBe('webgpu');
+    // its word LM (lm.arpa) was fetched and read: transcripts use beam search with it
+    expect(await page.getByTestId('model-decoding').innerText()).toMatch(/^beam search, width \d+, word bigram LM \(\d+ words\)/);
 
     // the same app with public/models/base absent (its files answer 404)
     const bare = await page.context().newPage();
@@ -55,6 +57,7 @@ describe('journey 1: train, evaluate, export, re-import', () => {
     expect(await status.getAttribute('data-status')).toBe('ready');
     expect(await page.getByTestId('model-backend').getAttribute('data-backend')).toBe('webgpu');
     expect(await page.getByTestId('model-vocab').innerText()).toMatch(/29 tokens/);
+    expect(await page.getByTestId('model-decoding').innerText()).toBe('greedy');
     await shot(page, '1-model');
   });
 

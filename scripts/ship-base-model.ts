@@ -101,7 +101,7 @@ engine on onnxruntime-node (CPU), shipped as the starting point for on-device fi
 WER and CER after the project's text normalization (src/asr/text-normalize.ts: lower case, punctuation
 removed, digits spelled out) of reference and hypothesis. ${
   hasLm
-    ? `The model decodes with CTC prefix beam search and the word bigram LM in \`lm.arpa\` (${describeDecoding(model.decoding)});
+    ? `The model decodes as its config.json says, with the word bigram LM in \`lm.arpa\`: ${describeDecoding(model.decoding)};
 the "greedy" columns are the same acoustic model without beam search or LM (\`--greedy\`). The LM was estimated
 from the training text only (scripts/build-lm.ts: the corpus sentences and speechocean762/train transcripts, less
 the five monitoring speakers on whose audio its weight and word bonus were picked).`

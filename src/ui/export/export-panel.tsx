@@ -31,7 +31,7 @@ export function ExportPanel() {
     <section aria-labelledby="export-heading">
       <h2 id="export-heading">Export</h2>
       <p>
-        The zip holds a model directory — <code>model.onnx</code> (adapters merged into the weights; runs in any onnxruntime), <code>config.json</code>, <code>tokens.txt</code> and a model card recording the base model, the data, the
+        The zip holds a model directory — <code>model.onnx</code> (adapters merged into the weights; runs in any onnxruntime), <code>config.json</code>, <code>tokens.txt</code>, the base model's word language model <code>lm.arpa</code> if it has one, and a model card recording the base model, the data, the
         training settings and the before/after metrics. Import it back in the Model panel. The adapter-only file is the small delta for sharing with someone who has the same base model.
       </p>
       {models.length === 0 ? (
