@@ -3,7 +3,7 @@
 // app and `earshot finetune`. Prints one JSON object: mean WER before and after, the relative
 // reduction, and training time per speaker.
 //
-//   npx tsx scripts/personalize.ts [--model public/models/base] [--skip-speakers K] [--speakers N] [--steps N] [--lr X] [--speed] [--greedy]
+//   npx tsx scripts/personalize.ts [--model public/models/base] [--skip-speakers K] [--speakers N] [--steps N] [--lr X] [--speed] [--greedy] [--personal-lm-share X]
 //     [--adapter lora|bottleneck|last-layers] [--rank N (LoRA rank, bottleneck width or layer count)] [--targets q,v,ff1,ff2]
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
@@ -21,6 +21,7 @@ const { values: a } = parseArgs({
     'skip-speakers': { type: 'string', default: '0' },
     speed: { type: 'boolean', default: false },
     greedy: { type: 'boolean', default: false },
+    'personal-lm-share': { type: 'string' },
     steps: { type: 'string', default: '40' },
     adapter: { type: 'string', default: 'lora' },
     lr: { type: 'string', default: '1e-3' },
@@ -66,6 +67,7 @@ for (const sp of speakers) {
       augment: { specAugment: true, speed: a.speed!, noise: false },
       verbose: false,
       greedy: a.greedy,
+      personalLmShare: a['personal-lm-share'] !== undefined ? Number(a['personal-lm-share']) : undefined,
     },
     base,
   );

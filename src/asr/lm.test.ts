@@ -54,3 +54,37 @@ describe('WordLm', () => {
     expect(() => WordLm.fromArpa('hello')).toThrow(/outside a section/);
   });
 });
+
+describe('WordLm.mix', () => {
+  const base = WordLm.fromTexts(['the cat sat on the mat', 'the dog sat on the log', 'a cat and a dog'], { bigramMinCount: 1 });
+  const mine = WordLm.fromTexts(['siobhan sat on the mat', 'call siobhan']);
+
+  it('knows both vocabularies and stays a distribution for every history', () => {
+    const mixed = WordLm.mix(base, mine, 0.3);
+    expect(mixed.has('siobhan') && mixed.has('call') && mixed.has('dog')).toBe(true);
+    const followers = ['the', 'cat', 'sat', 'on', 'mat', 'dog', 'log', 'a', 'and', 'siobhan', 'call', EOS, UNK];
+    for (const prev of [BOS, 'the', 'siobhan', 'call', 'dog', UNK]) expect(mass(mixed, prev, followers)).toBeCloseTo(1, 8);
+  });
+
+  it('gives stored bigrams their exact mixed probability and lifts the user\'s words', () => {
+    const mixed = WordLm.mix(base, mine, 0.3);
+    const p = (m: WordLm, v: string, w: string) => Math.exp(m.logProb(m.id(v), m.id(w)));
+    // a pair both models know
+    expect(p(mixed, 'the', 'mat')).toBeCloseTo(0.7 * p(base, 'the', 'mat') + 0.3 * p(mine, 'the', 'mat'), 10);
+    expect(p(mixed, 'call', 'siobhan')).toBeGreaterThanOrEqual(0.3 * p(mine, 'call', 'siobhan'));
+    expect(p(mixed, 'call', 'siobhan')).toBeGreaterThan(2 * Math.exp(base.logProb(base.id(UNK), base.id(UNK))));
+    expect(mixed.logProb(mixed.id(BOS), mixed.id('siobhan'))).toBeGreaterThan(base.logProb(base.id(BOS), base.id(UNK)));
+    // share 0 is the base model again, for its own words
+    const same = WordLm.mix(base, mine, 0);
+    for (const [v, w] of [['the', 'cat'], [BOS, 'a'], ['dog', 'sat'], ['mat', EOS]]) expect(p(same, v, w)).toBeCloseTo(p(base, v, w), 10);
+    expect(() => WordLm.mix(base, mine, 1.5)).toThrow(/share/);
+  });
+
+  it('writes an ARPA file that reads back the same', () => {
+    const mixed = WordLm.mix(base, mine, 0.3);
+    const back = WordLm.fromArpa(mixed.toArpa());
+    for (const [v, w] of [['call', 'siobhan'], ['the', 'dog'], [BOS, 'siobhan'], ['log', 'call']]) {
+      expect(back.logProb(back.id(v), back.id(w))).toBeCloseTo(mixed.logProb(mixed.id(v), mixed.id(w)), 5);
+    }
+  });
+});

@@ -140,6 +140,71 @@ export class WordLm {
     return lm;
   }
 
+  /**
+   * The linear mixture (1 − share)·p_a + share·p_b as a new bigram model over both vocabularies,
+   * e.g. a base model with a small model of the user's own transcripts. A bigram either side
+   * stores gets its exact mixed probability; other pairs back off to the mixed unigram with a
+   * weight that keeps every p(· | v) summing to one (the usual static mixing of back-off models).
+   */
+  static mix(a: WordLm, b: WordLm, share: number): WordLm {
+    if (!(share >= 0 && share <= 1)) throw new Error(`WordLm.mix: share must be in [0, 1], got ${share}`);
+    const names = [BOS, EOS, UNK, ...[...new Set([...a.words, ...b.words])].filter((w) => w !== BOS && w !== EOS && w !== UNK).sort()];
+    const lm = new WordLm();
+    lm.setVocabulary(names);
+    const n = names.length;
+    // p(w | v) of one model for words of the joint vocabulary (its <unk> share for words it lacks:
+    // a model's <unk> mass stands for all the words it does not know, so it is split evenly
+    // between them, which keeps the mixture normalized)
+    const unknownIn = (m: WordLm) => names.filter((w) => !m.ids.has(w)).length;
+    const lacking = [unknownIn(a), unknownIn(b)];
+    const prob = (m: WordLm, k: number, v: string, w: string): number => {
+      const vi = m.ids.get(v) ?? m.ids.get(UNK)!;
+      const wi = m.ids.get(w);
+      if (w === BOS) return 0;
+      if (wi !== undefined && w !== UNK) return Math.exp(m.logProb(vi, wi));
+      return Math.exp(m.logProb(vi, m.ids.get(UNK)!)) / (lacking[k] + 1);
+    };
+    const uniOf = (m: WordLm, k: number, w: string): number => {
+      const wi = m.ids.get(w);
+      if (w === BOS) return 0;
+      if (wi !== undefined && w !== UNK) return Math.exp(m.uni[wi]);
+      return Math.exp(m.uni[m.ids.get(UNK)!]) / (lacking[k] + 1);
+    };
+    const uniMix = names.map((w) => (1 - share) * uniOf(a, 0, w) + share * uniOf(b, 1, w));
+    const uniSum = uniMix.reduce((s, x) => s + x, 0);
+    for (let w = 0; w < n; w++) lm.uni[w] = uniMix[w] > 0 ? Math.log(uniMix[w] / uniSum) : -Infinity;
+    // histories → the words either model stores a bigram for
+    const seen = new Map<number, Set<number>>();
+    for (const m of [a, b]) {
+      for (const k of m.bi.keys()) {
+        const v = lm.ids.get(m.words[Math.floor(k / m.size)])!;
+        const w = lm.ids.get(m.words[k % m.size])!;
+        let set = seen.get(v);
+        if (!set) seen.set(v, (set = new Set()));
+        set.add(w);
+      }
+    }
+    for (let v = 0; v < n; v++) {
+      const set = seen.get(v);
+      if (!set) {
+        // no stored bigram either side: the mixture of the two backed-off distributions, which
+        // is the mixed unigram only approximately; keep its total by a plain back-off of weight 1
+        lm.backoff[v] = 0;
+        continue;
+      }
+      let kept = 0;
+      let keptUni = 0;
+      for (const w of set) {
+        const p = (1 - share) * prob(a, 0, names[v], names[w]) + share * prob(b, 1, names[v], names[w]);
+        lm.bi.set(v * n + w, Math.log(p));
+        kept += p;
+        keptUni += Math.exp(lm.uni[w]);
+      }
+      lm.backoff[v] = Math.log(Math.max(1 - kept, 1e-12) / Math.max(1 - keptUni, 1e-12));
+    }
+    return lm;
+  }
+
   /** Writes the model as ARPA text (log10 probabilities). */
   toArpa(): string {
     const out: string[] = ['\\data\\', `ngram 1=${this.words.length}`, `ngram 2=${this.bi.size}`, '', '\\1-grams:'];

@@ -70,4 +70,20 @@ describe('model directory', () => {
     const cfg = JSON.parse(new TextDecoder().decode(f['config.json']));
     expect(problems({ ...f, 'config.json': enc(JSON.stringify({ ...cfg, decoder: { ...decoder, beamWidth: 0 } })) })[0]).toMatch(/decoder.beamWidth must be an integer/);
   });
+
+  it('mixes personal.txt into the LM when the decoder gives it a share', () => {
+    const { weights } = files();
+    const arpa = enc(WordLm.fromTexts(['the cat sat', 'a dog']).toArpa());
+    const decoder = { beamWidth: 8, lmWeight: 0.5, wordBonus: 1, personalShare: 0.2 };
+    const f = writeModelDir({ arch: TINY, weights, vocab: DEFAULT_VOCAB, card: '', decoder, lmArpa: arpa, personalTexts: ['call  Siobhan', 'siobhan sat'] });
+    expect(new TextDecoder().decode(f['personal.txt'])).toBe('call Siobhan\nsiobhan sat\n');
+    const m = readModelDir(f);
+    expect(m.personalTexts).toEqual(['call Siobhan', 'siobhan sat']);
+    expect(m.decoding.lm?.model.has('siobhan')).toBe(true);
+    expect(m.decoding.lm?.model.has('cat')).toBe(true);
+    // without a share, personal.txt is kept but not used
+    const off = readModelDir({ ...f, 'config.json': enc(JSON.stringify({ ...JSON.parse(new TextDecoder().decode(f['config.json'])), decoder: { ...decoder, personalShare: 0 } })) });
+    expect(off.decoding.lm?.model.has('siobhan')).toBe(false);
+    expect(problems({ ...f, 'config.json': enc(JSON.stringify({ ...JSON.parse(new TextDecoder().decode(f['config.json'])), decoder: { ...decoder, personalShare: 2 } })) })[0]).toMatch(/personalShare must be a number from 0 to 1/);
+  });
 });

@@ -5,6 +5,10 @@
 //   README.md    the model card
 //   lm.arpa      optional: a word bigram LM (ARPA text) that config.json's `decoder` fuses into a
 //                beam search; without it (or without `decoder`) transcripts are greedy
+//   personal.txt optional, fine-tuned models: the transcripts they were trained on, one per line;
+//                an LM of them is mixed into lm.arpa's (decoder.personalShare) when the model loads.
+//                lm.arpa itself stays the base model's, so fine-tuning a fine-tuned model again
+//                adds to personal.txt instead of diluting the base LM round after round.
 // Loading validates every part and says precisely what is wrong.
 
 import { DEFAULT_FRONTEND, validateFrontEndConfig, type FrontEndConfig } from '../audio/log-mel';
@@ -39,6 +43,8 @@ export interface DecoderConfig {
   lmWeight: number;
   /** Natural-log score per word with the LM. */
   wordBonus: number;
+  /** Share of personal.txt's LM in the mixture with lm.arpa (absent or 0: lm.arpa alone). */
+  personalShare?: number;
 }
 
 export interface LoadedModel {
@@ -52,6 +58,8 @@ export interface LoadedModel {
   decoding: Decoding;
   /** lm.arpa as read, carried into models derived from this one. */
   lmArpa?: Uint8Array;
+  /** personal.txt's lines: the transcripts this model was fine-tuned on, mixed into its LM. */
+  personalTexts?: string[];
 }
 
 export class ModelDirError extends Error {
@@ -61,11 +69,11 @@ export class ModelDirError extends Error {
   }
 }
 
-export const MODEL_FILES = ['model.onnx', 'config.json', 'tokens.txt', 'README.md', 'lm.arpa'] as const;
+export const MODEL_FILES = ['model.onnx', 'config.json', 'tokens.txt', 'README.md', 'lm.arpa', 'personal.txt'] as const;
 /** A model directory's files by name (lm.arpa only when the model has an LM). */
 export type ModelFiles = Partial<Record<(typeof MODEL_FILES)[number], Uint8Array>> & Record<'model.onnx' | 'config.json' | 'tokens.txt' | 'README.md', Uint8Array>;
 /** Files a model directory may lack. */
-export const OPTIONAL_MODEL_FILES: readonly string[] = ['README.md', 'lm.arpa'];
+export const OPTIONAL_MODEL_FILES: readonly string[] = ['README.md', 'lm.arpa', 'personal.txt'];
 
 /** The inference graph for an architecture and its weights (symbolic batch and time). */
 export function inferenceGraph(arch: ModelArch, weights: Weights, adapters: AdapterConfig = {}): Graph {
@@ -90,6 +98,7 @@ export function writeModelDir(o: {
   provenance?: Record<string, unknown>;
   decoder?: DecoderConfig;
   lmArpa?: Uint8Array;
+  personalTexts?: readonly string[];
 }): ModelFiles {
   const config: ModelConfig = {
     format: MODEL_FORMAT,
@@ -105,6 +114,7 @@ export function writeModelDir(o: {
   const text = new TextEncoder();
   return {
     ...(o.lmArpa ? { 'lm.arpa': o.lmArpa } : {}),
+    ...(o.personalTexts?.length ? { 'personal.txt': text.encode(o.personalTexts.map((t) => t.replace(/\s+/g, ' ').trim()).join('\n') + '\n') } : {}),
     'model.onnx': encodeModel(makeModel(inferenceGraph(o.arch, o.weights, o.adapters), { metadata: { earshot_config: JSON.stringify(config) } })),
     'config.json': text.encode(JSON.stringify(config, null, 2) + '\n'),
     'tokens.txt': text.encode(formatTokens(o.vocab)),
@@ -175,11 +185,14 @@ export function readModelDir(files: Record<string, Uint8Array | undefined>): Loa
     if (!Number.isInteger(d.beamWidth) || d.beamWidth < 1 || d.beamWidth > 256) problems.push(`config.json: decoder.beamWidth must be an integer from 1 to 256, got ${JSON.stringify(d.beamWidth)}`);
     if (!(typeof d.lmWeight === 'number' && d.lmWeight >= 0)) problems.push(`config.json: decoder.lmWeight must be a number ≥ 0, got ${JSON.stringify(d.lmWeight)}`);
     if (!(typeof d.wordBonus === 'number' && Number.isFinite(d.wordBonus))) problems.push(`config.json: decoder.wordBonus must be a number, got ${JSON.stringify(d.wordBonus)}`);
+    if (d.personalShare !== undefined && !(typeof d.personalShare === 'number' && d.personalShare >= 0 && d.personalShare <= 1)) problems.push(`config.json: decoder.personalShare must be a number from 0 to 1, got ${JSON.stringify(d.personalShare)}`);
   }
   const lmArpa = files['lm.arpa'];
+  const personalTexts = files['personal.txt'] ? text.decode(files['personal.txt']).split(/\r?\n/).filter((l) => l.trim()) : undefined;
   if (lmArpa && problems.length === 0) {
     try {
-      const lm = WordLm.fromArpa(text.decode(lmArpa));
+      let lm = WordLm.fromArpa(text.decode(lmArpa));
+      if (personalTexts?.length && d?.personalShare) lm = WordLm.mix(lm, WordLm.fromTexts(personalTexts), d.personalShare);
       if (d) decoding = { beamWidth: d.beamWidth, lm: d.lmWeight > 0 ? { model: lm, weight: d.lmWeight, wordBonus: d.wordBonus } : undefined };
     } catch (e) {
       problems.push(`lm.arpa: ${(e as Error).message}`);
@@ -189,5 +202,5 @@ export function readModelDir(files: Record<string, Uint8Array | undefined>): Loa
     else decoding = { beamWidth: d.beamWidth };
   }
   if (problems.length) throw new ModelDirError(problems);
-  return { config: config!, vocab: vocab!, onnx, weights, card: files['README.md'] ? text.decode(files['README.md']) : '', decoding, lmArpa };
+  return { config: config!, vocab: vocab!, onnx, weights, card: files['README.md'] ? text.decode(files['README.md']) : '', decoding, lmArpa, personalTexts };
 }

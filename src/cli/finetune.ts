@@ -10,6 +10,7 @@ import { adapterConfig, encodeAdapterFile, trainableFor, type AdapterChoice } fr
 import { CtcTrainer } from '../train/ctc-trainer';
 import { fineTunedModelDir, type FineTuneRecord } from '../train/export';
 import { evaluate, trainLoop, type LoopEvent } from '../train/loop';
+import { PERSONAL_LM_SHARE, personalLm } from '../train/personal-lm';
 import { loadManifest, ManifestTrainData, type Augmentation } from './manifest-data';
 import { loadModelFromDisk } from './model-files';
 
@@ -31,6 +32,8 @@ export interface FinetuneOptions {
   verbose?: boolean;
   /** Validate with greedy decoding instead of the model's own (beam search + LM when it has one). */
   greedy?: boolean;
+  /** Share of the training transcripts' LM in the fine-tuned model's LM (0: keep the base LM); default PERSONAL_LM_SHARE. */
+  personalLmShare?: number;
 }
 
 export interface FinetuneResult {
@@ -72,11 +75,14 @@ export async function finetune(o: FinetuneOptions, base: LoadedModel = loadModel
     if (before) log(`before: val WER ${(100 * before.wer).toFixed(1)}%, CER ${(100 * before.cer).toFixed(1)}%`);
     let lastEval = before;
     const t0 = performance.now();
+    // validation after step 0 and the export decode with the personal LM (the base LM otherwise);
+    // building it counts as training time
+    const personal = o.greedy ? undefined : personalLm(base, train.map((u) => u.text), o.personalLmShare ?? PERSONAL_LM_SHARE);
     const outcome = await trainLoop({
       trainer,
       data,
       vocab: base.vocab,
-      decoding,
+      decoding: personal?.decoding ?? decoding,
       settings: { schedule: { peakLr: o.lr, warmupSteps: o.warmup ?? Math.min(10, Math.floor(o.steps / 10)), totalSteps: o.steps }, evalEvery: o.evalEvery ?? 0, checkpointEvery: 0 },
       onEvent: (e: LoopEvent) => {
         if (e.type === 'step' && (e.step % 10 === 0 || e.step === e.totalSteps)) log(`step ${e.step}/${e.totalSteps} loss ${e.loss.toFixed(3)} lr ${e.lr.toExponential(2)}${e.skipped ? ' (skipped)' : ''}`);
@@ -106,10 +112,11 @@ export async function finetune(o: FinetuneOptions, base: LoadedModel = loadModel
         minutes: trainSeconds / 60,
       },
       metrics: { base: before && { wer: before.wer, cer: before.cer, utterances: before.utterances }, fineTuned: after && { wer: after.wer, cer: after.cer, utterances: after.utterances } },
+      ...(personal ? { languageModel: { personalSentences: personal.texts.length, personalShare: personal.share } } : {}),
       createdAt: new Date().toISOString(),
     };
     mkdirSync(o.out, { recursive: true });
-    for (const [name, bytes] of Object.entries(fineTunedModelDir(base, weights, o.adapter, record))) writeFileSync(join(o.out, name), bytes);
+    for (const [name, bytes] of Object.entries(fineTunedModelDir(base, weights, o.adapter, record, personal))) writeFileSync(join(o.out, name), bytes);
     const trained = new Map([...weights].filter(([n]) => trainable(n)));
     writeFileSync(join(o.out, 'adapter.safetensors'), encodeAdapterFile({ weights: trained, choice: o.adapter, arch: base.config.arch, baseModel: record.baseModel.name, baseAdapters: base.config.adapters }));
     return {
@@ -122,7 +129,7 @@ export async function finetune(o: FinetuneOptions, base: LoadedModel = loadModel
       val_cer_before: before?.cer ?? null,
       val_wer_after: after?.wer ?? null,
       val_cer_after: after?.cer ?? null,
-      decoding: describeDecoding(decoding),
+      decoding: describeDecoding(decoding) + (personal ? `; after fine-tuning, its LM mixed with an LM of the ${personal.texts.length} training transcripts (share ${personal.share})` : ''),
       adapter: o.adapter,
       trainable_parameters: [...trained.values()].reduce((n, w) => n + w.length, 0),
       out: o.out,

@@ -5,7 +5,7 @@
 //                                                 progress on stderr, one JSON object as the last stdout line
 //   finetune --model <dir> --train <manifest.jsonl> [--val <manifest.jsonl>] --out <dir>
 //            [--adapter lora|bottleneck|last-layers --rank N --alpha X --targets q,v --dim N --layers N]
-//            [--steps N --lr X --batch-seconds S --seed N --no-augment --greedy]
+//            [--steps N --lr X --batch-seconds S --seed N --no-augment --greedy --no-personal-lm]
 //                                                 writes the fine-tuned model directory; last stdout line is JSON
 import { parseArgs } from 'node:util';
 import { adapterChoice, type AdapterChoice } from '../train/adapters';
@@ -18,9 +18,10 @@ const USAGE = `usage: npm run earshot -- <command> [options]
   eval --model <dir> --manifest <manifest.jsonl> [--limit N] [--greedy] [--beam N]
   finetune --model <dir> --train <manifest.jsonl> [--val <manifest.jsonl>] --out <dir>
            [--adapter lora|bottleneck|last-layers --rank N --alpha X --targets q,v --dim N --layers N]
-           [--steps N --lr X --batch-seconds S --seed N --no-augment --greedy]
+           [--steps N --lr X --batch-seconds S --seed N --no-augment --greedy --no-personal-lm]
 Decoding is the model's own (config.json "decoder", with lm.arpa if the model has one);
---greedy decodes without beam search or LM, --beam N changes the beam width.`;
+--greedy decodes without beam search or LM, --beam N changes the beam width. finetune mixes an LM of
+the training transcripts into the model's LM (kept in the output's personal.txt) unless --no-personal-lm.`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -48,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
       'batch-seconds': { type: 'string', default: '40' },
       seed: { type: 'string', default: '1' },
       'no-augment': { type: 'boolean', default: false },
+      'no-personal-lm': { type: 'boolean', default: false },
     },
   });
   const need = (name: 'model' | 'manifest' | 'train' | 'out') => {
@@ -86,6 +88,7 @@ async function main(argv: string[]): Promise<number> {
         augment: { specAugment: augment, speed: false, noise: false },
         threads,
         greedy,
+        personalLmShare: values['no-personal-lm'] ? 0 : undefined,
       });
       console.log(JSON.stringify(result));
       return 0;

@@ -83,6 +83,7 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   augment: { specAugment: true, speed: false, noise: false },
   backend: 'auto',
   seed: 1,
+  personalLm: true,
 };
 
 export const useApp = create<AppState>(() => ({

@@ -139,5 +139,5 @@ export function adaptedModelDir(base: LoadedModel, baseName: string, adapterName
     '',
     base.card,
   ].join('\n');
-  return writeModelDir({ arch: base.config.arch, weights: a.weights, vocab: base.vocab, frontEnd: base.config.frontEnd, adapters: a.adapters, card, provenance: { adapter: adapterName, choice: a.choice, baseModel: baseName }, decoder: base.config.decoder, lmArpa: base.lmArpa });
+  return writeModelDir({ arch: base.config.arch, weights: a.weights, vocab: base.vocab, frontEnd: base.config.frontEnd, adapters: a.adapters, card, provenance: { adapter: adapterName, choice: a.choice, baseModel: baseName }, decoder: base.config.decoder, lmArpa: base.lmArpa, personalTexts: base.personalTexts });
 }

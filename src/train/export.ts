@@ -3,6 +3,7 @@
 // downloads. The same zip imports back as a model.
 import type { LoadedModel } from '../asr/model-dir';
 import { MODEL_FILES, writeModelDir, type ModelFiles } from '../asr/model-dir';
+import type { PersonalLm } from './personal-lm';
 import type { Weights } from '../asr/model';
 import { readZip, writeZip } from '../data/zip';
 import { adapterConfig, mergedWeights, type AdapterChoice } from './adapters';
@@ -18,6 +19,8 @@ export interface FineTuneRecord {
   data: { datasets: string[]; trainUtterances: number; validationUtterances: number; trainSeconds: number };
   training: { adapter: AdapterChoice; peakLr: number; warmupSteps: number; steps: number; skippedSteps: number; batchSeconds: number; augmentation: string; backend: string; minutes: number };
   metrics: { base?: Metrics; fineTuned?: Metrics };
+  /** The LM the fine-tuned model decodes with: the base model's, mixed with one of the training transcripts. */
+  languageModel?: { personalSentences: number; personalShare: number };
   createdAt: string;
 }
 
@@ -32,8 +35,11 @@ export function modelCard(r: FineTuneRecord): string {
     '',
     `Fine-tuned in the browser on ${r.createdAt.slice(0, 10)}. A CTC character model: \`model.onnx\` maps log-mel features`,
     '`[batch, time, n_mels]` to logits `[batch, time/4, vocab]`; `config.json` holds the front end and the architecture;',
-    '`tokens.txt` the vocabulary (sherpa-onnx style). `lm.arpa`, when present, is the base model\'s word bigram language model,',
+    '`tokens.txt` the vocabulary (sherpa-onnx style). `lm.arpa`, when present, is a word bigram language model',
     'which `config.json`\'s `decoder` fuses into a beam search; the metrics below were measured with that decoding.',
+    ...(r.languageModel
+      ? ['', `\`personal.txt\` holds the ${r.languageModel.personalSentences} transcripts this model was trained on (with those of the models before it): an LM of them is mixed into \`lm.arpa\`'s (${Math.round(100 * r.languageModel.personalShare)}% share) so the words of the training data are known to the decoder. Share this model only if you would share those transcripts.`]
+      : []),
     '',
     '## Base model',
     '',
@@ -66,7 +72,11 @@ export function modelCard(r: FineTuneRecord): string {
 }
 
 /** The fine-tuned model directory from the base model and all trained weights (adapters included). */
-export function fineTunedModelDir(base: LoadedModel, trained: Weights, choice: AdapterChoice, record: FineTuneRecord): ModelFiles {
+/**
+ * The fine-tuned model keeps the base model's lm.arpa and decoder; with `personal` (personal-lm.ts)
+ * it also carries the training transcripts in personal.txt, mixed into the LM when it loads.
+ */
+export function fineTunedModelDir(base: LoadedModel, trained: Weights, choice: AdapterChoice, record: FineTuneRecord, personal?: PersonalLm): ModelFiles {
   const adapters = adapterConfig(choice, base.config.adapters);
   return writeModelDir({
     arch: base.config.arch,
@@ -76,9 +86,9 @@ export function fineTunedModelDir(base: LoadedModel, trained: Weights, choice: A
     adapters: { bottleneck: adapters.bottleneck },
     card: modelCard(record),
     provenance: record as unknown as Record<string, unknown>,
-    // the base model's decoding (and word LM) carries over: the acoustic model changed, not the language
-    decoder: base.config.decoder,
+    decoder: base.config.decoder && { ...base.config.decoder, personalShare: personal ? personal.share : base.config.decoder.personalShare },
     lmArpa: base.lmArpa,
+    personalTexts: personal ? personal.texts : base.personalTexts,
   });
 }
 

@@ -67,7 +67,7 @@ export function summarize(id: string, name: string, source: ModelSummary['source
     vocabulary: model.vocab.tokens.map((t) => (t === ' ' ? '␣' : t)),
     arch: model.config.arch,
     adapters: bn ? `bottleneck adapters (${bn.dim})` : 'none',
-    decoding: describeDecoding(model.decoding),
+    decoding: describeDecoding(model.decoding) + (model.personalTexts?.length && model.config.decoder?.personalShare ? `, mixed with an LM of ${model.personalTexts.length} personal transcripts (${Math.round(100 * model.config.decoder.personalShare)}%)` : ''),
     metrics: (model.config.provenance?.metrics as Record<string, unknown> | undefined) ?? undefined,
     card: model.card,
   };

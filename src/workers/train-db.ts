@@ -30,6 +30,11 @@ export interface TrainSettings {
   augment: { specAugment: boolean; speed: boolean; noise: boolean };
   backend: 'auto' | 'webgpu' | 'wasm';
   seed: number;
+  /**
+   * Mix an LM of the training transcripts into the model's word LM (personal-lm.ts); the fine-tuned
+   * model then keeps them in personal.txt. Absent (older runs): on.
+   */
+  personalLm?: boolean;
 }
 
 export type RunStatus = 'running' | 'paused' | 'failed' | 'finished' | 'stopped' | 'diverged';

@@ -12,6 +12,7 @@ import { bestWebBackend, destroyWebGpuDeviceForTesting, wasmBackend, webGpuBacke
 import { adapterConfig, encodeAdapterFile, trainableFor } from '../train/adapters';
 import { CtcTrainer } from '../train/ctc-trainer';
 import { fineTunedModelDir, type FineTuneRecord, type Metrics } from '../train/export';
+import { personalLm } from '../train/personal-lm';
 import { checkpointPosition, evaluate, trainLoop, type LoopControl, type LoopEvent, type LoopPosition } from '../train/loop';
 import { loadModel } from './asr-models';
 import { augmentConfig, IdbTrainData } from './train-data';
@@ -93,6 +94,9 @@ async function run(record: RunRecord, resumeFrom: { bytes: Uint8Array; position:
       data.firstShape(),
     );
     const history = record.history;
+    // after step 0 (the base model), validation decodes as the fine-tuned model will: with the
+    // personal LM of the training transcripts when the settings ask for it
+    const personal = s.personalLm !== false ? personalLm(model, data.train.map((u) => u.text)) : undefined;
     let from: LoopPosition | undefined;
     if (resumeFrom) {
       const c = decodeCheckpoint(resumeFrom.bytes);
@@ -143,7 +147,7 @@ async function run(record: RunRecord, resumeFrom: { bytes: Uint8Array; position:
       trainer,
       data,
       vocab: model.vocab,
-      decoding: model.decoding,
+      decoding: personal?.decoding ?? model.decoding,
       settings: { schedule: { peakLr: s.peakLr, warmupSteps: s.warmupSteps, totalSteps }, evalEvery: s.evalEvery, checkpointEvery: s.checkpointEvery },
       control: ctl,
       from,
@@ -200,9 +204,10 @@ async function run(record: RunRecord, resumeFrom: { bytes: Uint8Array; position:
         minutes: pos.elapsedMs / 60000,
       },
       metrics: { base: saved.baseMetrics, fineTuned },
+      ...(personal ? { languageModel: { personalSentences: personal.texts.length, personalShare: personal.share } } : {}),
       createdAt: new Date().toISOString(),
     };
-    const files = fineTunedModelDir(model as LoadedModel, weights, s.adapter, fr);
+    const files = fineTunedModelDir(model as LoadedModel, weights, s.adapter, fr, personal);
     const adapter = encodeAdapterFile({ weights, choice: s.adapter, arch: model.config.arch, baseModel: summary.name, baseAdapters: model.config.adapters });
     const resultModelId = crypto.randomUUID();
     const name = `${summary.name} + ${datasets.map((d) => d?.name).join(', ')} (${pos.step} steps)`;

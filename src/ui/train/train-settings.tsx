@@ -92,6 +92,10 @@ export function TrainSettingsForm({ disabled }: { disabled: boolean }) {
             {k === 'specAugment' ? 'SpecAugment' : k === 'speed' ? 'speed 0.9/1.1' : 'noise'}
           </label>
         ))}{' '}
+        <label title="The fine-tuned model's word LM also learns the words and phrases of the training transcripts; it keeps them in personal.txt, so they travel with an exported model (not with the adapter-only file).">
+          <input type="checkbox" data-testid="personal-lm" checked={s.personalLm !== false} onChange={(e) => setSettings({ personalLm: e.target.checked })} />
+          learn my words (LM)
+        </label>{' '}
         <label>
           Backend{' '}
           <select data-testid="train-backend-choice" value={s.backend} onChange={(e) => setSettings({ backend: e.target.value as typeof s.backend })}>

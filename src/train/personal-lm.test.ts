@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { WordLm } from '../asr/lm';
+import { buildAcousticModel, type Weights } from '../asr/model';
+import { readModelDir, writeModelDir } from '../asr/model-dir';
+import { DEFAULT_VOCAB } from '../asr/vocab';
+import { fineTunedModelDir, type FineTuneRecord } from './export';
+import { personalLm } from './personal-lm';
+
+const ARCH = { nMels: 80, dModel: 16, heads: 2, blocks: 1, ffDim: 32, convKernel: 3, vocabSize: 29 };
+const { g } = buildAcousticModel({ arch: ARCH, seed: 1, batch: 1, frames: 32, masked: false });
+const weights: Weights = new Map([...g.params].map(([n, p]) => [n, p.init.data as Float32Array]));
+const baseArpa = new TextEncoder().encode(WordLm.fromTexts(['the cat sat on the mat', 'a dog sat']).toArpa());
+const record: FineTuneRecord = {
+  baseModel: { name: 'tiny' },
+  data: { datasets: ['d'], trainUtterances: 1, validationUtterances: 0, trainSeconds: 1 },
+  training: { adapter: { kind: 'lora', rank: 2, alpha: 4, targets: ['q'] }, peakLr: 1e-3, warmupSteps: 0, steps: 1, skippedSteps: 0, batchSeconds: 1, augmentation: 'none', backend: 'node-cpu', minutes: 0 },
+  metrics: {},
+  createdAt: new Date(0).toISOString(),
+};
+const p = (lm: WordLm, v: string, w: string) => Math.exp(lm.logProb(lm.id(v), lm.id(w)));
+
+describe('personal LM', () => {
+  const base = readModelDir(writeModelDir({ arch: ARCH, weights, vocab: DEFAULT_VOCAB, card: '', decoder: { beamWidth: 4, lmWeight: 0.5, wordBonus: 1 }, lmArpa: baseArpa }));
+
+  it('is nothing for a model without an LM, a zero share or no texts', () => {
+    const greedy = readModelDir(writeModelDir({ arch: ARCH, weights, vocab: DEFAULT_VOCAB, card: '' }));
+    expect(personalLm(greedy, ['call siobhan'])).toBeUndefined();
+    expect(personalLm(base, ['call siobhan'], 0)).toBeUndefined();
+    expect(personalLm(base, ['  '])).toBeUndefined();
+  });
+
+  it('goes into the export as personal.txt beside the unchanged base LM, and decodes the same after reloading', () => {
+    const personal = personalLm(base, ['call siobhan', 'call  siobhan', 'siobhan sat'], 0.2)!;
+    expect(personal.texts).toEqual(['call siobhan', 'siobhan sat']);
+    const files = fineTunedModelDir(base, weights, record.training.adapter, { ...record, languageModel: { personalSentences: 2, personalShare: 0.2 } }, personal);
+    expect(files['lm.arpa']).toEqual(baseArpa);
+    const back = readModelDir(files);
+    expect(back.config.decoder?.personalShare).toBe(0.2);
+    expect(back.card).toMatch(/personal\.txt` holds the 2 transcripts/);
+    const a = personal.decoding.lm!.model;
+    const b = back.decoding.lm!.model;
+    for (const [v, w] of [['call', 'siobhan'], ['the', 'cat'], ['siobhan', 'sat']]) expect(p(b, v, w)).toBeCloseTo(p(a, v, w), 5);
+  });
+
+  it('fine-tuning a fine-tuned model adds its texts to personal.txt instead of mixing twice', () => {
+    const first = readModelDir(fineTunedModelDir(base, weights, record.training.adapter, record, personalLm(base, ['call siobhan'], 0.2)));
+    const again = personalLm(first, ['siobhan sat'], 0.2)!;
+    expect(again.texts).toEqual(['call siobhan', 'siobhan sat']);
+    // the base LM's share is still 0.8, not 0.8 × 0.8
+    const direct = personalLm(base, ['call siobhan', 'siobhan sat'], 0.2)!;
+    for (const [v, w] of [['the', 'cat'], ['call', 'siobhan'], ['a', 'dog']]) expect(p(again.decoding.lm!.model, v, w)).toBeCloseTo(p(direct.decoding.lm!.model, v, w), 10);
+  });
+});
