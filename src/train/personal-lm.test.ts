@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { decodeText } from '../asr/decode';
 import { WordLm } from '../asr/lm';
 import { buildAcousticModel, type Weights } from '../asr/model';
 import { readModelDir, writeModelDir } from '../asr/model-dir';
@@ -49,5 +50,20 @@ describe('personal LM', () => {
     // the base LM's share is still 0.8, not 0.8 × 0.8
     const direct = personalLm(base, ['call siobhan', 'siobhan sat'], 0.2)!;
     for (const [v, w] of [['the', 'cat'], ['call', 'siobhan'], ['a', 'dog']]) expect(p(again.decoding.lm!.model, v, w)).toBeCloseTo(p(direct.decoding.lm!.model, v, w), 10);
+  });
+
+  it('lets the decoder write a word of the user that the base LM does not know', () => {
+    // "zog" (the user's word) or "dog": the first letter is 50/45, the rest is clear
+    const V = DEFAULT_VOCAB.tokens.length;
+    const rows: Record<string, number>[] = [{ z: 0.5, d: 0.45 }, { o: 0.95 }, { g: 0.95 }];
+    const scores = new Float64Array(rows.length * V);
+    rows.forEach((row, t) => {
+      const rest = (1 - Object.values(row).reduce((a, b) => a + b, 0)) / (V - Object.keys(row).length);
+      for (let v = 0; v < V; v++) scores[t * V + v] = Math.log(rest);
+      for (const [ch, q] of Object.entries(row)) scores[t * V + DEFAULT_VOCAB.ids.get(ch)!] = Math.log(q);
+    });
+    expect(decodeText(scores, DEFAULT_VOCAB, { beamWidth: 1 }, 'logProbs')).toBe('zog'); // what the audio says
+    expect(decodeText(scores, DEFAULT_VOCAB, base.decoding, 'logProbs')).toBe('dog'); // the base LM overrules it
+    expect(decodeText(scores, DEFAULT_VOCAB, personalLm(base, ['my zog sat'])!.decoding, 'logProbs')).toBe('zog');
   });
 });
