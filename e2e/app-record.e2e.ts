@@ -71,6 +71,8 @@ describe('journey 2: record, correct, accept, reload', () => {
     await page.locator('[data-testid=model-status][data-status=ready]').waitFor({ timeout: 120_000 });
     const current = await page.getByTestId('model-select').locator('option:checked').innerText();
     expect(current).toMatch(/My recordings \(4 steps\)/);
+    // it decodes with the base model's LM mixed with an LM of the takes' transcripts ("learn my words")
+    expect(await page.getByTestId('model-decoding').innerText()).toMatch(/word bigram LM .*, mixed with an LM of [12] personal transcripts \(20%\)/);
     // the setting survives a reload
     await page.reload();
     await page.getByRole('heading', { name: 'Earshot' }).waitFor();
