@@ -48,9 +48,9 @@ export async function tab(page: Page, id: string): Promise<void> {
   await page.getByTestId(`tab-${id}`).click();
 }
 
-export async function importTinyModel(page: Page): Promise<void> {
+export async function importTinyModel(page: Page, o: { lm?: boolean } = {}): Promise<void> {
   await tab(page, 'model');
-  await page.getByTestId('model-import-files').setInputFiles(tinyModelFiles());
+  await page.getByTestId('model-import-files').setInputFiles(tinyModelFiles(1, o));
   await page.locator('[data-testid=model-status][data-status=ready]').waitFor({ timeout: 120_000 });
 }
 

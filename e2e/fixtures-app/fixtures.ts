@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildAcousticModel, type Weights } from '../../src/asr/model';
+import { WordLm } from '../../src/asr/lm';
 import { writeModelDir } from '../../src/asr/model-dir';
 import { DEFAULT_VOCAB } from '../../src/asr/vocab';
 import { encodeWav16 } from '../../src/audio';
@@ -14,10 +15,12 @@ export const TINY_ARCH = { nMels: 80, dModel: 32, heads: 2, blocks: 1, ffDim: 64
 
 export const OUT_DIR = join(process.cwd(), 'test-results', 'app');
 
-export function tinyModelFiles(seed = 1): { name: string; mimeType: string; buffer: Buffer }[] {
+/** `lm`: with a small word LM (lm.arpa + a beam-search decoder) of the tone dataset's words. */
+export function tinyModelFiles(seed = 1, o: { lm?: boolean } = {}): { name: string; mimeType: string; buffer: Buffer }[] {
   const { g } = buildAcousticModel({ arch: TINY_ARCH, seed, batch: 1, frames: 64, masked: false });
   const weights: Weights = new Map([...g.params].map(([n, p]) => [n, p.init.data as Float32Array]));
-  const files = writeModelDir({ arch: TINY_ARCH, weights, vocab: DEFAULT_VOCAB, card: '# Tiny test model\n\nRandom weights, for the browser journeys.\n', provenance: { purpose: 'e2e' } });
+  const lm = o.lm ? { decoder: { beamWidth: 4, lmWeight: 0.5, wordBonus: 1 }, lmArpa: new TextEncoder().encode(WordLm.fromTexts(WORDS.map((w, i) => `${w} ${WORDS[(i * 3 + 1) % 10]}`)).toArpa()) } : {};
+  const files = writeModelDir({ arch: TINY_ARCH, weights, vocab: DEFAULT_VOCAB, card: '# Tiny test model\n\nRandom weights, for the browser journeys.\n', provenance: { purpose: 'e2e' }, ...lm });
   return Object.entries(files).map(([name, bytes]) => ({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) }));
 }
 

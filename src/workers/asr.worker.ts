@@ -3,7 +3,7 @@
 // export. Its own onnxruntime instance (WebGPU when the browser offers it, else WASM, and WASM
 // again if a WebGPU session cannot be created), apart from training's.
 import { expose, transfer } from 'comlink';
-import { readModelDir, ModelDirError } from '../asr/model-dir';
+import { readModelDir, ModelDirError, type LoadedModel } from '../asr/model-dir';
 import { Recognizer } from '../asr/recognizer';
 import { utteranceSamples } from '../data/features';
 import { DataStore } from '../data/storage';
@@ -19,11 +19,12 @@ import { appDb } from './train-db';
 let backendPromise: Promise<Backend> | undefined;
 const recognizers = new Map<string, Promise<{ rec: Recognizer; backend: Backend }>>();
 
-async function recognizer(modelId: string) {
+/** The recognizer of a model (created once); `loaded` saves reading the model again when the caller just did. */
+async function recognizer(modelId: string, loaded?: LoadedModel) {
   let r = recognizers.get(modelId);
   if (!r) {
     r = (async () => {
-      const { model } = await loadModel(modelId);
+      const model = loaded ?? (await loadModel(modelId)).model;
       let backend = await (backendPromise ??= bestWebBackend());
       try {
         return { rec: await Recognizer.create(backend, model), backend };
@@ -42,8 +43,8 @@ async function recognizer(modelId: string) {
 
 const api: AsrApi = {
   async load(modelId) {
-    const { summary } = await loadModel(modelId);
-    const { backend } = await recognizer(modelId);
+    const { model, summary } = await loadModel(modelId);
+    const { backend } = await recognizer(modelId, model);
     return { summary, backend: backend.info };
   },
 
