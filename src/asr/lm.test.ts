@@ -52,6 +52,7 @@ describe('WordLm', () => {
     expect(() => WordLm.fromArpa('\\data\\\nngram 1=1\n\n\\1-grams:\nabc\tthe\n')).toThrow(/line 5: 'abc' is not a number/);
     expect(() => WordLm.fromArpa('\\data\\\nngram 1=1\nngram 2=1\n\\1-grams:\n-1\tthe\n\\2-grams:\n-1\tthe cat\n')).toThrow(/'the cat' uses a word with no unigram/);
     expect(() => WordLm.fromArpa('hello')).toThrow(/outside a section/);
+    expect(() => WordLm.fromArpa('\\data\\\nngram 1=5\nngram 2=20000001\n')).toThrow(/line 3: 20000001 2-grams is more than this app reads \(10,000,000\); prune the model/);
   });
 });
 

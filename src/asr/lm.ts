@@ -14,6 +14,8 @@ const LN10 = Math.log(10);
 export const BOS = '<s>';
 export const EOS = '</s>';
 export const UNK = '<unk>';
+/** The most n-grams of one order fromArpa reads: beyond, a model would not fit a browser tab's memory comfortably. */
+export const MAX_ARPA_NGRAMS = 10_000_000;
 
 export class WordLm {
   /** word → id; ids index the unigram arrays. */
@@ -237,8 +239,9 @@ export class WordLm {
         continue;
       }
       if (section === '\\data\\') {
-        const order = /^ngram (\d+)=/.exec(line);
+        const order = /^ngram (\d+)=\s*(\d+)/.exec(line);
         if (order && Number(order[1]) > 2) throw new Error(`ARPA line ${i + 1}: only unigram and bigram models are supported, this one has ${order[1]}-grams`);
+        if (order && Number(order[2]) > MAX_ARPA_NGRAMS) throw new Error(`ARPA line ${i + 1}: ${order[2]} ${order[1]}-grams is more than this app reads (${MAX_ARPA_NGRAMS.toLocaleString('en')}); prune the model`);
         continue;
       }
       const parts = line.split(/\s+/);

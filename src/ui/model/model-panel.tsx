@@ -40,7 +40,7 @@ export function ModelPanel() {
       <ModelCard />
       <fieldset>
         <legend>Import a model</legend>
-        <p>A model directory (model.onnx, config.json, tokens.txt, README.md, and lm.arpa if it decodes with a word LM) or the zip that Export produces. It is checked, then kept in this browser.</p>
+        <p>A model directory (model.onnx, config.json, tokens.txt, README.md, and lm.arpa and personal.txt when it decodes with a word LM) or the zip that Export produces. It is checked, then kept in this browser.</p>
         <label>
           Files or zip <input data-testid="model-import-files" type="file" multiple accept=".zip,.onnx,.json,.txt,.md,.arpa" onChange={(e) => e.target.files && void importModel(refs(e.target.files))} />
         </label>{' '}
