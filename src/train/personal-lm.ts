@@ -27,7 +27,7 @@ export function personalLm(base: LoadedModel, trainTexts: readonly string[], sha
   const texts = [...new Set([...(base.personalTexts ?? []), ...trainTexts].map((t) => t.replace(/\s+/g, ' ').trim()).filter(Boolean))];
   if (!texts.length) return undefined;
   // mixed into the base LM itself (lm.arpa), not into an already mixed one
-  const root = WordLm.fromArpa(new TextDecoder().decode(base.lmArpa));
+  const root = base.personalTexts?.length ? WordLm.fromArpa(new TextDecoder().decode(base.lmArpa)) : baseLm.model;
   const mixed = WordLm.mix(root, WordLm.fromTexts(texts), share);
   return { decoding: { ...base.decoding, lm: { ...baseLm, model: mixed } }, texts, share };
 }
