@@ -21,6 +21,8 @@ export interface EvalProgress {
 export interface ModelScore {
   modelId: string;
   name: string;
+  /** How the model decoded (its own decoding: greedy, or beam search with its LM). */
+  decoding: string;
   score: Score;
 }
 

@@ -12,27 +12,27 @@ import { bestWebBackend, wasmBackend } from '../runtime/web';
 import { adaptedModelDir } from '../train/adapters';
 import { modelFilesFromZip, modelZip } from '../train/export';
 import { scoreTranscripts } from '../train/score';
-import { loadModel, summarize } from './asr-models';
+import { loadModel, summarize, type ModelSummary } from './asr-models';
 import type { AsrApi } from './asr-protocol';
 import { appDb } from './train-db';
 
 let backendPromise: Promise<Backend> | undefined;
-const recognizers = new Map<string, Promise<{ rec: Recognizer; backend: Backend }>>();
+const recognizers = new Map<string, Promise<{ rec: Recognizer; backend: Backend; summary: ModelSummary }>>();
 
 /** The recognizer of a model (created once); `loaded` saves reading the model again when the caller just did. */
-async function recognizer(modelId: string, loaded?: LoadedModel) {
+async function recognizer(modelId: string, loaded?: { model: LoadedModel; summary: ModelSummary }) {
   let r = recognizers.get(modelId);
   if (!r) {
     r = (async () => {
-      const model = loaded ?? (await loadModel(modelId)).model;
+      const { model, summary } = loaded ?? (await loadModel(modelId));
       let backend = await (backendPromise ??= bestWebBackend());
       try {
-        return { rec: await Recognizer.create(backend, model), backend };
+        return { rec: await Recognizer.create(backend, model), backend, summary };
       } catch (e) {
         if (backend.info.name !== 'webgpu') throw e;
         backend = wasmBackend({}, `WebGPU could not run this model (${(e as Error).message})`);
         backendPromise = Promise.resolve(backend);
-        return { rec: await Recognizer.create(backend, model), backend };
+        return { rec: await Recognizer.create(backend, model), backend, summary };
       }
     })();
     recognizers.set(modelId, r);
@@ -43,8 +43,9 @@ async function recognizer(modelId: string, loaded?: LoadedModel) {
 
 const api: AsrApi = {
   async load(modelId) {
-    const { model, summary } = await loadModel(modelId);
-    const { backend } = await recognizer(modelId, model);
+    const loaded = await loadModel(modelId);
+    const { backend } = await recognizer(modelId, loaded);
+    const { summary } = loaded;
     return { summary, backend: backend.info };
   },
 
@@ -93,8 +94,10 @@ const api: AsrApi = {
     const audio = new Map<string, Float32Array>();
     const out = [];
     for (const modelId of modelIds) {
-      const { rec } = await recognizer(modelId);
-      const name = (await loadModel(modelId)).summary.name;
+      const {
+        rec,
+        summary: { name, decoding },
+      } = await recognizer(modelId);
       const items = [];
       for (const [i, u] of utts.entries()) {
         let samples = audio.get(u.id);
@@ -102,7 +105,7 @@ const api: AsrApi = {
         items.push({ id: u.id, ref: u.text, hyp: await rec.transcribeSamples(samples) });
         onProgress?.({ model: name, done: i + 1, total: utts.length });
       }
-      out.push({ modelId, name, score: scoreTranscripts(items) });
+      out.push({ modelId, name, decoding, score: scoreTranscripts(items) });
     }
     store.close();
     return out;

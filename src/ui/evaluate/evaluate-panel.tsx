@@ -64,6 +64,7 @@ export function EvaluatePanel() {
                 <th>WER</th>
                 <th>CER</th>
                 <th>words</th>
+                <th>decoding</th>
               </tr>
             </thead>
             <tbody>
@@ -73,6 +74,7 @@ export function EvaluatePanel() {
                   <td>{pct(r.score.wer)}</td>
                   <td>{pct(r.score.cer)}</td>
                   <td>{r.score.words}</td>
+                  <td>{r.decoding}</td>
                 </tr>
               ))}
             </tbody>
