@@ -74,6 +74,11 @@ describe('journey 2: record, correct, accept, reload', () => {
     expect(current).toMatch(/My recordings \(4 steps\)/);
     // it decodes with the base model's LM mixed with an LM of the takes' transcripts ("learn my words")
     expect(await page.getByTestId('model-decoding').innerText()).toMatch(/word bigram LM .*, mixed with an LM of [12] personal transcripts \(20%\)/);
+    // teach it two sentences from a text file: a new current model whose LM knows them too
+    await page.getByTestId('teach-words-file').setInputFiles({ name: 'names.txt', mimeType: 'text/plain', buffer: Buffer.from('call siobhan\nsiobhan sat down\n') });
+    await expect.poll(() => page.getByTestId('model-select').locator('option:checked').innerText(), { timeout: 60_000 }).toMatch(/\+ words from names\.txt/);
+    await page.locator('[data-testid=model-status][data-status=ready]').waitFor({ timeout: 120_000 });
+    await expect.poll(() => page.getByTestId('model-decoding').innerText(), { timeout: 30_000 }).toMatch(/mixed with an LM of [34] personal transcripts/);
     // the setting survives a reload
     await page.reload();
     await page.getByRole('heading', { name: 'Earshot' }).waitFor();

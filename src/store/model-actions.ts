@@ -57,6 +57,19 @@ export async function importModel(files: FileRef[]): Promise<void> {
 }
 
 /** Applies an adapter-only file to the current model; the result becomes a new, current model. A file that does not fit leaves the current model as it was, with the reason shown. */
+/** A text file's sentences join the current model's personal LM; the result becomes the current model. */
+export async function teachWords(file: FileRef): Promise<void> {
+  const id = useApp.getState().modelId;
+  useApp.setState({ modelMessages: [`Teaching the words of ${file.path}…`] });
+  const r = await asrWorker().teachWords(id, file);
+  if (!r.ok) {
+    useApp.setState({ modelMessages: [`The words of ${file.path} could not be added:`, ...r.problems] });
+    return;
+  }
+  await refreshModels();
+  await selectModelId(r.summary.id);
+}
+
 export async function applyAdapter(file: FileRef): Promise<void> {
   const baseId = useApp.getState().modelId;
   useApp.setState({ modelMessages: [`Applying ${file.path}…`] });

@@ -5,7 +5,7 @@ import { buildAcousticModel, type Weights } from '../asr/model';
 import { readModelDir, writeModelDir } from '../asr/model-dir';
 import { DEFAULT_VOCAB } from '../asr/vocab';
 import { fineTunedModelDir, type FineTuneRecord } from './export';
-import { personalLm } from './personal-lm';
+import { personalLm, teachWords } from './personal-lm';
 
 const ARCH = { nMels: 80, dModel: 16, heads: 2, blocks: 1, ffDim: 32, convKernel: 3, vocabSize: 29 };
 const { g } = buildAcousticModel({ arch: ARCH, seed: 1, batch: 1, frames: 32, masked: false });
@@ -65,5 +65,29 @@ describe('personal LM', () => {
     expect(decodeText(scores, DEFAULT_VOCAB, { beamWidth: 1 }, 'logProbs')).toBe('zog'); // what the audio says
     expect(decodeText(scores, DEFAULT_VOCAB, base.decoding, 'logProbs')).toBe('dog'); // the base LM overrules it
     expect(decodeText(scores, DEFAULT_VOCAB, personalLm(base, ['my zog sat'])!.decoding, 'logProbs')).toBe('zog');
+  });
+});
+
+describe('teaching words from text', () => {
+  const baseFiles = writeModelDir({ arch: ARCH, weights, vocab: DEFAULT_VOCAB, card: '', decoder: { beamWidth: 4, lmWeight: 0.5, wordBonus: 1 }, lmArpa: baseArpa });
+  const base = readModelDir(baseFiles);
+
+  it('adds the lines to personal.txt and gives the LM a share, without touching lm.arpa or the weights', () => {
+    const taught = readModelDir(teachWords(base, baseFiles, ['Call Siobhan', '', '  ', 'siobhan   sat']));
+    expect(taught.personalTexts).toEqual(['Call Siobhan', 'siobhan sat']);
+    expect(taught.config.decoder?.personalShare).toBe(0.2);
+    expect(taught.lmArpa).toEqual(baseArpa);
+    expect(taught.decoding.lm?.model.has('siobhan')).toBe(true);
+    expect(base.decoding.lm?.model.has('siobhan')).toBe(false);
+    expect(taught.onnx).toEqual(base.onnx);
+    // taught again: the new lines join the old ones, each once
+    const again = readModelDir(teachWords(taught, teachWords(base, baseFiles, ['Call Siobhan', 'siobhan sat']), ['siobhan sat', 'the zog']));
+    expect(again.personalTexts).toEqual(['Call Siobhan', 'siobhan sat', 'the zog']);
+  });
+
+  it('says why when there is nothing to teach or nothing to teach it to', () => {
+    const greedyFiles = writeModelDir({ arch: ARCH, weights, vocab: DEFAULT_VOCAB, card: '' });
+    expect(() => teachWords(readModelDir(greedyFiles), greedyFiles, ['hello'])).toThrow(/decodes without a word LM/);
+    expect(() => teachWords(base, baseFiles, ['', '!!', '  '])).toThrow(/holds no words/);
   });
 });

@@ -5,6 +5,7 @@
 import type { Decoding } from '../asr/decode';
 import { WordLm } from '../asr/lm';
 import type { LoadedModel } from '../asr/model-dir';
+import { normalizeText } from '../asr/text-normalize';
 
 /** The personal LM's share of the mixture, unless the settings say otherwise. */
 export const PERSONAL_LM_SHARE = 0.2;
@@ -30,4 +31,20 @@ export function personalLm(base: LoadedModel, trainTexts: readonly string[], sha
   const root = base.personalTexts?.length ? WordLm.fromArpa(new TextDecoder().decode(base.lmArpa)) : baseLm.model;
   const mixed = WordLm.mix(root, WordLm.fromTexts(texts), share);
   return { decoding: { ...base.decoding, lm: { ...baseLm, model: mixed } }, texts, share };
+}
+
+/**
+ * The files of `model` (its directory, `files`) with `texts` added to its personal LM, no audio
+ * needed: sentences, names or jargon from a text file, one per line. Throws, saying why, when the
+ * model decodes without a word LM or the texts hold no words.
+ */
+export function teachWords(model: LoadedModel, files: Record<string, Uint8Array>, texts: readonly string[], share = PERSONAL_LM_SHARE): Record<string, Uint8Array> {
+  if (!model.decoding.lm || !model.lmArpa) throw new Error('this model decodes without a word LM (no lm.arpa), so there is no LM to teach words to');
+  const lines = texts.map((t) => t.replace(/\s+/g, ' ').trim()).filter((t) => normalizeText(t) !== '');
+  if (!lines.length) throw new Error('the text holds no words');
+  const all = [...new Set([...(model.personalTexts ?? []), ...lines])];
+  const text = new TextEncoder();
+  const config = JSON.parse(new TextDecoder().decode(files['config.json'])) as { decoder: Record<string, unknown> };
+  config.decoder = { ...config.decoder, personalShare: model.config.decoder?.personalShare || share };
+  return { ...files, 'config.json': text.encode(JSON.stringify(config, null, 2) + '\n'), 'personal.txt': text.encode(all.join('\n') + '\n') };
 }

@@ -31,6 +31,8 @@ export interface AsrApi {
   importModel(files: FileRef[], name?: string): Promise<ImportModelResult>;
   /** A new model: the given model with an adapter-only file (from Export) applied and merged. */
   applyAdapter(baseModelId: string, file: FileRef): Promise<ImportModelResult>;
+  /** A new model: the given model whose personal LM also knows the sentences of a text file (one per line). */
+  teachWords(modelId: string, file: FileRef): Promise<ImportModelResult>;
   /** 16 kHz mono samples (transfer the buffer). */
   transcribe(modelId: string, samples: Float32Array): Promise<{ text: string; ms: number }>;
   /** Each model on the validation split of the datasets. */

@@ -11,8 +11,9 @@ import type { Backend } from '../runtime/types';
 import { bestWebBackend, wasmBackend } from '../runtime/web';
 import { adaptedModelDir } from '../train/adapters';
 import { modelFilesFromZip, modelZip } from '../train/export';
+import { teachWords } from '../train/personal-lm';
 import { scoreTranscripts } from '../train/score';
-import { loadModel, summarize, type ModelSummary } from './asr-models';
+import { loadModel, loadModelFiles, summarize, type ModelSummary } from './asr-models';
 import type { AsrApi } from './asr-protocol';
 import { appDb } from './train-db';
 
@@ -76,6 +77,21 @@ const api: AsrApi = {
       const title = `${summary.name} + ${adapterName.replace(/\.safetensors$/i, '')}`;
       await (await appDb()).put('models', { id, name: title, source: 'imported', createdAt: Date.now(), files });
       return { ok: true, summary: summarize(id, title, 'imported', files, model) };
+    } catch (e) {
+      return { ok: false, problems: [(e as Error).message] };
+    }
+  },
+
+  async teachWords(modelId, ref) {
+    try {
+      const { name: baseName, files } = await loadModelFiles(modelId);
+      const name = ref.path.split('/').pop()!;
+      const taught = teachWords(readModelDir(files), files, (await ref.file.text()).split(/\r?\n/));
+      const m = readModelDir(taught);
+      const id = crypto.randomUUID();
+      const title = `${baseName} + words from ${name}`;
+      await (await appDb()).put('models', { id, name: title, source: 'imported', createdAt: Date.now(), files: taught });
+      return { ok: true, summary: summarize(id, title, 'imported', taught, m) };
     } catch (e) {
       return { ok: false, problems: [(e as Error).message] };
     }

@@ -1,5 +1,5 @@
 import { useApp } from '../../store/app-store';
-import { applyAdapter, importModel, selectModelId } from '../../store/model-actions';
+import { applyAdapter, importModel, selectModelId, teachWords } from '../../store/model-actions';
 import type { FileRef } from '../../workers/asr-protocol';
 import { ModelCard } from './model-card';
 
@@ -63,6 +63,26 @@ export function ModelPanel() {
             onChange={(e) => {
               const f = e.target.files?.[0];
               if (f) void applyAdapter({ path: f.name, file: f });
+              e.target.value = '';
+            }}
+          />
+        </label>
+      </fieldset>
+      <fieldset>
+        <legend>Teach words from text</legend>
+        <p>
+          A text file, one sentence per line: names, jargon, phrases you say. They join the current model's language model (no audio needed), kept as a new model. The model keeps them in
+          its <code>personal.txt</code>, so they travel with an exported model.
+        </p>
+        <label>
+          Text file{' '}
+          <input
+            data-testid="teach-words-file"
+            type="file"
+            accept=".txt,text/plain"
+            onChange={(e) => {
+              const f = e.target.files?.[0];
+              if (f) void teachWords({ path: f.name, file: f });
               e.target.value = '';
             }}
           />
