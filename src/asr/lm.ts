@@ -80,7 +80,8 @@ export class WordLm {
 
   /**
    * Estimates the model from sentences (normalized here). Words seen fewer than `minCount` times
-   * become <unk>; `extraWords` join the vocabulary with the smallest continuation count.
+   * (default 1) become <unk>; bigrams seen fewer than `bigramMinCount` times (default 1) are pruned
+   * into the backoff; `discount` is D (default 0.75).
    */
   static fromTexts(texts: Iterable<string>, o: { minCount?: number; discount?: number; bigramMinCount?: number } = {}): WordLm {
     const minCount = o.minCount ?? 1;
