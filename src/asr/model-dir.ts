@@ -84,6 +84,16 @@ export function inferenceGraph(arch: ModelArch, weights: Weights, adapters: Adap
   return m.g.build();
 }
 
+/** personal.txt: one transcript per line, whitespace runs collapsed, blank ones dropped, each once. */
+export function formatPersonalTexts(texts: readonly string[]): Uint8Array {
+  return new TextEncoder().encode(cleanTexts(texts).join('\n') + '\n');
+}
+
+/** Transcripts as personal.txt keeps them: one line each, whitespace collapsed, no blanks, no repeats. */
+export function cleanTexts(texts: readonly string[]): string[] {
+  return [...new Set(texts.map((t) => t.replace(/\s+/g, ' ').trim()).filter(Boolean))];
+}
+
 /**
  * The files of a model directory. `decoder` and `lmArpa` (a derived model keeps its base model's)
  * are optional; lm.arpa is written only when given.
@@ -114,7 +124,7 @@ export function writeModelDir(o: {
   const text = new TextEncoder();
   return {
     ...(o.lmArpa ? { 'lm.arpa': o.lmArpa } : {}),
-    ...(o.personalTexts?.length ? { 'personal.txt': text.encode(o.personalTexts.map((t) => t.replace(/\s+/g, ' ').trim()).join('\n') + '\n') } : {}),
+    ...(o.personalTexts?.length ? { 'personal.txt': formatPersonalTexts(o.personalTexts) } : {}),
     'model.onnx': encodeModel(makeModel(inferenceGraph(o.arch, o.weights, o.adapters), { metadata: { earshot_config: JSON.stringify(config) } })),
     'config.json': text.encode(JSON.stringify(config, null, 2) + '\n'),
     'tokens.txt': text.encode(formatTokens(o.vocab)),

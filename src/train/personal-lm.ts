@@ -4,7 +4,7 @@
 // decoder. The acoustic fine-tuning adapts to how they speak; this adapts to what they say.
 import type { Decoding } from '../asr/decode';
 import { WordLm } from '../asr/lm';
-import type { LoadedModel } from '../asr/model-dir';
+import { cleanTexts, formatPersonalTexts, type LoadedModel } from '../asr/model-dir';
 import { normalizeText } from '../asr/text-normalize';
 
 /** The personal LM's share of the mixture, unless the settings say otherwise. */
@@ -25,7 +25,7 @@ export interface PersonalLm {
 export function personalLm(base: LoadedModel, trainTexts: readonly string[], share = PERSONAL_LM_SHARE): PersonalLm | undefined {
   const baseLm = base.decoding.lm;
   if (!baseLm || !base.lmArpa || share <= 0) return undefined;
-  const texts = [...new Set([...(base.personalTexts ?? []), ...trainTexts].map((t) => t.replace(/\s+/g, ' ').trim()).filter(Boolean))];
+  const texts = cleanTexts([...(base.personalTexts ?? []), ...trainTexts]);
   if (!texts.length) return undefined;
   // mixed into the base LM itself (lm.arpa), not into an already mixed one
   const root = base.personalTexts?.length ? WordLm.fromArpa(new TextDecoder().decode(base.lmArpa)) : baseLm.model;
@@ -40,11 +40,9 @@ export function personalLm(base: LoadedModel, trainTexts: readonly string[], sha
  */
 export function teachWords(model: LoadedModel, files: Record<string, Uint8Array>, texts: readonly string[], share = PERSONAL_LM_SHARE): Record<string, Uint8Array> {
   if (!model.decoding.lm || !model.lmArpa) throw new Error('this model decodes without a word LM (no lm.arpa), so there is no LM to teach words to');
-  const lines = texts.map((t) => t.replace(/\s+/g, ' ').trim()).filter((t) => normalizeText(t) !== '');
+  const lines = texts.filter((t) => normalizeText(t) !== '');
   if (!lines.length) throw new Error('the text holds no words');
-  const all = [...new Set([...(model.personalTexts ?? []), ...lines])];
-  const text = new TextEncoder();
   const config = JSON.parse(new TextDecoder().decode(files['config.json'])) as { decoder: Record<string, unknown> };
   config.decoder = { ...config.decoder, personalShare: model.config.decoder?.personalShare || share };
-  return { ...files, 'config.json': text.encode(JSON.stringify(config, null, 2) + '\n'), 'personal.txt': text.encode(all.join('\n') + '\n') };
+  return { ...files, 'config.json': new TextEncoder().encode(JSON.stringify(config, null, 2) + '\n'), 'personal.txt': formatPersonalTexts([...(model.personalTexts ?? []), ...lines]) };
 }

@@ -5,6 +5,25 @@ import { ModelCard } from './model-card';
 
 const refs = (files: FileList): FileRef[] => Array.from(files, (f) => ({ path: f.webkitRelativePath || f.name, file: f }));
 
+/** A single-file input that hands the file on and clears itself, so the same file can be chosen again. */
+function OneFile(p: { label: string; testId: string; accept: string; onFile: (f: FileRef) => Promise<void> }) {
+  return (
+    <label>
+      {p.label}{' '}
+      <input
+        data-testid={p.testId}
+        type="file"
+        accept={p.accept}
+        onChange={(e) => {
+          const f = e.target.files?.[0];
+          if (f) void p.onFile({ path: f.name, file: f });
+          e.target.value = '';
+        }}
+      />
+    </label>
+  );
+}
+
 /** The current model: its card, the backend running it, choosing another and importing one. */
 export function ModelPanel() {
   const status = useApp((s) => s.modelStatus);
@@ -54,19 +73,7 @@ export function ModelPanel() {
           The small <code>.adapter.safetensors</code> file that Export saves. It is applied to the current model — the base model it was trained on, which is checked —
           and kept as a new model.
         </p>
-        <label>
-          Adapter file{' '}
-          <input
-            data-testid="adapter-import-file"
-            type="file"
-            accept=".safetensors"
-            onChange={(e) => {
-              const f = e.target.files?.[0];
-              if (f) void applyAdapter({ path: f.name, file: f });
-              e.target.value = '';
-            }}
-          />
-        </label>
+        <OneFile label="Adapter file" testId="adapter-import-file" accept=".safetensors" onFile={applyAdapter} />
       </fieldset>
       <fieldset>
         <legend>Teach words from text</legend>
@@ -74,19 +81,7 @@ export function ModelPanel() {
           A text file, one sentence per line: names, jargon, phrases you say. They join the current model's language model (no audio needed), kept as a new model. The model keeps them in
           its <code>personal.txt</code>, so they travel with an exported model.
         </p>
-        <label>
-          Text file{' '}
-          <input
-            data-testid="teach-words-file"
-            type="file"
-            accept=".txt,text/plain"
-            onChange={(e) => {
-              const f = e.target.files?.[0];
-              if (f) void teachWords({ path: f.name, file: f });
-              e.target.value = '';
-            }}
-          />
-        </label>
+        <OneFile label="Text file" testId="teach-words-file" accept=".txt,text/plain" onFile={teachWords} />
       </fieldset>
     </section>
   );
