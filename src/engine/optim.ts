@@ -6,8 +6,15 @@ import type { GraphBuilder, Value } from './builder';
 import { add, div, mul, pow, sqrt, sub } from './ops';
 
 export type OptimizerConfig =
-  | { kind: 'adamw'; beta1?: number; beta2?: number; eps?: number; weightDecay?: number }
-  | { kind: 'sgd'; momentum?: number; weightDecay?: number };
+  | { kind: 'adamw'; beta1?: number; beta2?: number; eps?: number; weightDecay?: number; decayTo?: DecayTarget }
+  | { kind: 'sgd'; momentum?: number; weightDecay?: number; decayTo?: DecayTarget };
+
+/**
+ * What weight decay pulls a parameter toward: zero (the usual), or the value it started training
+ * from — L2-SP (Li et al. 2018, "Explicit Inductive Bias for Transfer Learning with Convolutional
+ * Networks", https://arxiv.org/abs/1802.01483), which keeps a fine-tuned model near its base.
+ */
+export type DecayTarget = 'zero' | 'start';
 
 /** One optimizer state slot per parameter (e.g. Adam's first and second moments). */
 export interface SlotSpec {
@@ -26,6 +33,8 @@ export interface UpdateInputs {
   lr: Value;
   /** Whether weight decay applies to a parameter (by name). */
   decays: (name: string) => boolean;
+  /** With decayTo 'start': each parameter's starting value, parallel to params. */
+  anchors?: Value[];
 }
 
 export interface UpdateOutputs {
@@ -40,7 +49,8 @@ export function optimizerSlots(cfg: OptimizerConfig): SlotSpec[] {
 /**
  * AdamW as PyTorch defines it (https://pytorch.org/docs/stable/generated/torch.optim.AdamW.html;
  * Loshchilov & Hutter, "Decoupled Weight Decay Regularization", 2019):
- *   p ← p·(1 − lr·λ)                              (decoupled weight decay)
+ *   p ← p·(1 − lr·λ)                              (decoupled weight decay; toward p₀ instead of 0
+ *                                                   with decayTo 'start': p ← p − lr·λ·(p − p₀))
  *   m ← β1·m + (1 − β1)·g,   v ← β2·v + (1 − β2)·g²
  *   m̂ = m / (1 − β1ᵗ),       v̂ = v / (1 − β2ᵗ)         (bias correction)
  *   p ← p − lr·m̂ / (√v̂ + ε)
@@ -63,7 +73,7 @@ function adamw(cfg: Extract<OptimizerConfig, { kind: 'adamw' }>, u: UpdateInputs
       const grad = u.grads[i];
       const m = add(mul(u.slots[0][i], b1), mul(grad, 1 - b1));
       const v = add(mul(u.slots[1][i], b2), mul(mul(grad, grad), 1 - b2));
-      const decayed = wd > 0 && u.decays(p.name) ? mul(p, decayFactor) : p;
+      const decayed = !(wd > 0 && u.decays(p.name)) ? p : u.anchors ? sub(p, mul(sub(p, u.anchors[i]), mul(u.lr, wd))) : mul(p, decayFactor);
       // m̂/(√v̂ + ε) = (m/(1−β1ᵗ)) / (√v·(1/√(1−β2ᵗ)) + ε)
       const denom = add(mul(sqrt(v), invSqrtBc2), eps);
       params.push(sub(decayed, mul(stepSize, div(m, denom))));
@@ -75,7 +85,8 @@ function adamw(cfg: Extract<OptimizerConfig, { kind: 'adamw' }>, u: UpdateInputs
 }
 
 /**
- * SGD with momentum as PyTorch defines it (dampening 0): g ← g + λ·p; b ← μ·b + g; p ← p − lr·b.
+ * SGD with momentum as PyTorch defines it (dampening 0): g ← g + λ·p; b ← μ·b + g; p ← p − lr·b
+ * (g ← g + λ·(p − p₀) with decayTo 'start').
  * (PyTorch initializes b to g on the first step, which equals μ·0 + g.)
  */
 function sgd(cfg: Extract<OptimizerConfig, { kind: 'sgd' }>, u: UpdateInputs): UpdateOutputs {
@@ -85,7 +96,7 @@ function sgd(cfg: Extract<OptimizerConfig, { kind: 'sgd' }>, u: UpdateInputs): U
   const bufs: Value[] = [];
   u.params.forEach((p, i) => {
     u.g.scope(p.name, () => {
-      const grad = wd > 0 && u.decays(p.name) ? add(u.grads[i], mul(p, wd)) : u.grads[i];
+      const grad = wd > 0 && u.decays(p.name) ? add(u.grads[i], mul(u.anchors ? sub(p, u.anchors[i]) : p, wd)) : u.grads[i];
       const dir = mu > 0 ? add(mul(u.slots[0][i], mu), grad) : grad;
       if (mu > 0) bufs.push(dir);
       params.push(sub(p, mul(dir, u.lr)));

@@ -104,6 +104,8 @@ export function buildTrainingGraph(g: GraphBuilder, opts: TrainGraphOptions): Tr
       step,
       lr,
       decays: opts.decays ?? (() => true),
+      // L2-SP: the starting values ride along as constants, so decay pulls toward them
+      anchors: opts.optimizer.decayTo === 'start' ? live.map((p) => g.initializer(`anchor.${p.value.name}`, 'float32', p.value.dims, p.init.data)) : undefined,
     });
 
     const state: StateSlot[] = [];

@@ -145,6 +145,37 @@ describe('optimizers emitted into the graph', () => {
     await t.dispose();
   });
 
+  it('L2-SP (decayTo start) decays toward the starting weights, not toward zero', async () => {
+    const lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 5;
+    const { tg, w0, grad, batch } = linearProblem({ kind: 'adamw', beta1: b1, beta2: b2, eps, weightDecay: wd, decayTo: 'start' });
+    const t = await Trainer.create(nodeBackend(), tg);
+    let w = [...w0];
+    let m = w.map(() => 0);
+    let v = w.map(() => 0);
+    for (let s = 1; s <= 3; s++) {
+      await t.step(batch, lr);
+      const g = grad(w);
+      m = m.map((mk, k) => b1 * mk + (1 - b1) * g[k]);
+      v = v.map((vk, k) => b2 * vk + (1 - b2) * g[k] ** 2);
+      w = w.map((wk, k) => wk - lr * wd * (wk - w0[k]) - (lr * (m[k] / (1 - b1 ** s))) / (Math.sqrt(v[k] / (1 - b2 ** s)) + eps));
+    }
+    const got = (await t.parameters()).get('w')!;
+    w.forEach((val, k) => expect(got[k]).toBeCloseTo(val, 6));
+    await t.dispose();
+    // SGD: the decay term λ·(p − p₀) joins the gradient
+    const sgd = linearProblem({ kind: 'sgd', weightDecay: 0.5, decayTo: 'start' });
+    const ts = await Trainer.create(nodeBackend(), sgd.tg);
+    let ws = [...sgd.w0];
+    for (let s = 0; s < 3; s++) {
+      await ts.step(sgd.batch, 0.05);
+      const g = sgd.grad(ws);
+      ws = ws.map((wk, k) => wk - 0.05 * (g[k] + 0.5 * (wk - sgd.w0[k])));
+    }
+    const gs = (await ts.parameters()).get('w')!;
+    ws.forEach((val, k) => expect(gs[k]).toBeCloseTo(val, 6));
+    await ts.dispose();
+  });
+
   it('global-norm clipping scales the gradient to the limit and reports the unclipped norm', async () => {
     const { tg, w0, grad, batch } = linearProblem({ kind: 'sgd' }, 0.5);
     const t = await Trainer.create(nodeBackend(), tg);
