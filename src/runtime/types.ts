@@ -2,6 +2,7 @@
 // browser WebGPU, browser WASM). Tensors cross this boundary as plain typed arrays.
 
 import type { DType } from '../engine/ir';
+import type { BackendChoice } from './backend-choice';
 
 export type BackendName = 'node-cpu' | 'webgpu' | 'wasm';
 
@@ -15,6 +16,8 @@ export interface BackendInfo {
   name: BackendName;
   /** Human-readable device: the WebGPU adapter, or why WebGPU was not used. */
   device: string;
+  /** In the browser: how this backend was chosen (measured, cached, the user's choice) and the timings. */
+  choice?: BackendChoice;
 }
 
 /** An opaque tensor owned by the runtime (on the GPU for WebGPU). */

@@ -17,6 +17,12 @@ function configure(o: WebBackendOptions): void {
   ort.env.wasm.numThreads = isolated ? (o.threads ?? Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
 }
 
+/** The number of WASM threads onnxruntime uses here (part of what a backend measurement depends on). */
+export function wasmThreads(o: WebBackendOptions = {}): number {
+  configure(o);
+  return ort.env.wasm.numThreads ?? 1;
+}
+
 /** Why WebGPU is not usable here, or null when it is (with the adapter's description). */
 export async function probeWebGpu(): Promise<{ ok: true; adapter: string } | { ok: false; reason: string }> {
   const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
@@ -114,12 +120,4 @@ export function wasmBackend(o: WebBackendOptions = {}, reason = 'WASM chosen'): 
     executionProviders: ['wasm'],
     deviceResident: false,
   });
-}
-
-/** WebGPU when available, else WASM with the reason. */
-export async function bestWebBackend(o: WebBackendOptions = {}): Promise<Backend> {
-  if (deviceHealth.lostReason) return wasmBackend(o, `${deviceHealth.lostReason}; reload the page to try WebGPU again`);
-  const probe = await probeWebGpu();
-  if (probe.ok) return webGpuBackend(o);
-  return wasmBackend(o, probe.reason);
 }

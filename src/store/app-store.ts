@@ -3,9 +3,10 @@
 // checkpoints stay in IndexedDB and the workers. The datasets list is the Data panel's own store.
 import { create } from 'zustand';
 import type { BackendInfo } from '../runtime/types';
-import { DEFAULT_ADAPTER } from '../train/adapters';
+import { DEFAULT_RECIPE } from '../train/recipe';
 import { DEFAULT_AUTO_TRAIN, type AutoTrainConfig } from './auto-train';
 import type { ModelSummary } from '../workers/asr-models';
+import type { BackendPreference } from '../workers/backend-select';
 import { BUILTIN_BASE_ID } from '../workers/asr-models';
 import type { EvalProgress, ModelScore } from '../workers/asr-protocol';
 import { emptyHistory, type RunHistory, type RunStatus, type Take, type TrainSettings } from '../workers/train-db';
@@ -16,6 +17,8 @@ export interface ModelSlice {
   modelId: string;
   model?: ModelSummary;
   backend?: BackendInfo;
+  /** The user's backend for transcription and evaluation: 'auto' = the one measured fastest here. */
+  backendPreference: BackendPreference;
   modelStatus: 'loading' | 'ready' | 'missing' | 'error';
   modelMessages: string[];
   models: { id: string; name: string; source: string }[];
@@ -73,22 +76,24 @@ export interface UiSlice {
 export type AppState = ModelSlice & TrainSlice & RecordSlice & EvalSlice & UiSlice;
 
 export const DEFAULT_SETTINGS: TrainSettings = {
-  adapter: DEFAULT_ADAPTER,
-  peakLr: 1e-3,
+  // the one recipe (src/train/recipe.ts); the length is the user's, for a dataset of any size
+  adapter: DEFAULT_RECIPE.adapter,
+  peakLr: DEFAULT_RECIPE.peakLr,
   warmupSteps: 20,
   length: { unit: 'steps', value: 300 },
-  batchSeconds: 40,
+  batchSeconds: DEFAULT_RECIPE.batchSeconds,
   evalEvery: 50,
   checkpointEvery: 25,
-  augment: { specAugment: true, speed: false, noise: false },
+  augment: { ...DEFAULT_RECIPE.augment },
   backend: 'auto',
   seed: 1,
-  personalLm: true,
+  personalLm: DEFAULT_RECIPE.personalLmShare > 0,
 };
 
 export const useApp = create<AppState>(() => ({
   modelId: BUILTIN_BASE_ID,
   modelStatus: 'loading',
+  backendPreference: 'auto',
   modelMessages: [],
   models: [],
   settings: DEFAULT_SETTINGS,

@@ -5,6 +5,7 @@ import { BUILTIN_BASE_ID } from '../workers/asr-models';
 import type { FileRef } from '../workers/asr-protocol';
 import { appDb } from '../workers/train-db';
 import { useApp } from './app-store';
+import { savedBackendPreference } from './backend-actions';
 
 const CURRENT_KEY = 'earshot.modelId';
 
@@ -20,7 +21,7 @@ export async function refreshModels(): Promise<void> {
 export async function selectModelId(id: string): Promise<boolean> {
   useApp.setState({ modelId: id, modelStatus: 'loading', modelMessages: [], model: undefined });
   try {
-    const { summary, backend } = await asrWorker().load(id);
+    const { summary, backend } = await asrWorker().load(id, useApp.getState().backendPreference);
     // A slower, earlier choice must not overwrite a later one.
     if (useApp.getState().modelId !== id) return false;
     useApp.setState({ model: summary, backend, modelStatus: 'ready' });
@@ -35,6 +36,7 @@ export async function selectModelId(id: string): Promise<boolean> {
 
 /** The model chosen last time, or the shipped base model. */
 export async function initModel(): Promise<void> {
+  useApp.setState({ backendPreference: savedBackendPreference() });
   await refreshModels();
   const saved = localStorage.getItem(CURRENT_KEY);
   if (saved && saved !== BUILTIN_BASE_ID && useApp.getState().models.some((m) => m.id === saved)) {

@@ -4,6 +4,7 @@
 import type { BackendInfo } from '../runtime/types';
 import type { Score } from '../train/score';
 import type { ModelSummary } from './asr-models';
+import type { BackendPreference } from './backend-select';
 
 export interface FileRef {
   path: string;
@@ -27,7 +28,8 @@ export interface ModelScore {
 }
 
 export interface AsrApi {
-  load(modelId: string): Promise<{ summary: ModelSummary; backend: BackendInfo }>;
+  /** Loads a model; `backend` is the user's choice for transcription ('auto' = the one measured fastest here), kept for later calls. */
+  load(modelId: string, backend?: BackendPreference): Promise<{ summary: ModelSummary; backend: BackendInfo }>;
   importModel(files: FileRef[], name?: string): Promise<ImportModelResult>;
   /** A new model: the given model with an adapter-only file (from Export) applied and merged. */
   applyAdapter(baseModelId: string, file: FileRef): Promise<ImportModelResult>;

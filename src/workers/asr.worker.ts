@@ -1,39 +1,52 @@
 /// <reference lib="webworker" />
 // The ASR worker: model loading and validation, transcription of takes, evaluation and model
-// export. Its own onnxruntime instance (WebGPU when the browser offers it, else WASM, and WASM
-// again if a WebGPU session cannot be created), apart from training's.
+// export. Its own onnxruntime instance, apart from training's, on the backend measured fastest for
+// the model (or the user's choice; backend-select.ts), and on WASM if a WebGPU session cannot be created.
 import { expose, transfer } from 'comlink';
 import { readModelDir, ModelDirError, type LoadedModel } from '../asr/model-dir';
 import { Recognizer } from '../asr/recognizer';
 import { utteranceSamples } from '../data/features';
 import { DataStore } from '../data/storage';
 import type { Backend } from '../runtime/types';
-import { bestWebBackend, wasmBackend } from '../runtime/web';
+import { wasmBackend } from '../runtime/web';
 import { adaptedModelDir } from '../train/adapters';
 import { modelFilesFromZip, modelZip } from '../train/export';
 import { teachWords } from '../train/personal-lm';
 import { scoreTranscripts } from '../train/score';
 import { loadModel, loadModelFiles, summarize, type ModelSummary } from './asr-models';
 import type { AsrApi } from './asr-protocol';
+import { backendFor, type BackendPreference } from './backend-select';
 import { appDb } from './train-db';
 
-let backendPromise: Promise<Backend> | undefined;
-const recognizers = new Map<string, Promise<{ rec: Recognizer; backend: Backend; summary: ModelSummary }>>();
+const recognizers = new Map<string, Promise<{ rec: Recognizer; backend: Backend; summary: ModelSummary; pref: BackendPreference }>>();
+/** The user's backend choice for transcription (the Model card's "Run on"); 'auto' = measured fastest. */
+let preference: BackendPreference = 'auto';
 
-/** The recognizer of a model (created once); `loaded` saves reading the model again when the caller just did. */
+/** The recognizer of a model (created once per backend preference); `loaded` saves reading the model again when the caller just did. */
 async function recognizer(modelId: string, loaded?: { model: LoadedModel; summary: ModelSummary }) {
   let r = recognizers.get(modelId);
+  if (r) {
+    const old = await r.catch(() => undefined);
+    if (old && old.pref !== preference) {
+      recognizers.delete(modelId);
+      await old.rec.release().catch(() => undefined);
+      r = undefined;
+    }
+  }
   if (!r) {
+    const pref = preference;
     r = (async () => {
       const { model, summary } = loaded ?? (await loadModel(modelId));
-      let backend = await (backendPromise ??= bestWebBackend());
+      const { backend, choice } = await backendFor({ onnx: model.onnx, nMels: model.config.arch.nMels }, pref);
+      const chosen: Backend = { ...backend, info: { ...backend.info, choice } };
       try {
-        return { rec: await Recognizer.create(backend, model), backend, summary };
+        return { rec: await Recognizer.create(chosen, model), backend: chosen, summary, pref };
       } catch (e) {
         if (backend.info.name !== 'webgpu') throw e;
-        backend = wasmBackend({}, `WebGPU could not run this model (${(e as Error).message})`);
-        backendPromise = Promise.resolve(backend);
-        return { rec: await Recognizer.create(backend, model), backend, summary };
+        const reason = `WebGPU could not run this model (${(e as Error).message})`;
+        const wasm = wasmBackend({}, reason);
+        const fallback: Backend = { ...wasm, info: { ...wasm.info, choice: { ...choice, chosen: 'wasm', reason } } };
+        return { rec: await Recognizer.create(fallback, model), backend: fallback, summary, pref };
       }
     })();
     recognizers.set(modelId, r);
@@ -43,7 +56,8 @@ async function recognizer(modelId: string, loaded?: { model: LoadedModel; summar
 }
 
 const api: AsrApi = {
-  async load(modelId) {
+  async load(modelId, pref) {
+    if (pref) preference = pref;
     const loaded = await loadModel(modelId);
     const { backend } = await recognizer(modelId, loaded);
     const { summary } = loaded;

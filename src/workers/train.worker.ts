@@ -8,13 +8,15 @@ import type { LoadedModel } from '../asr/model-dir';
 import { DataStore } from '../data/storage';
 import { decodeCheckpoint, encodeCheckpoint } from '../runtime/checkpoint';
 import type { Backend } from '../runtime/types';
-import { bestWebBackend, destroyWebGpuDeviceForTesting, wasmBackend, webGpuBackend, webGpuLostReason } from '../runtime/web';
+import { destroyWebGpuDeviceForTesting, wasmBackend, webGpuBackend, webGpuLostReason } from '../runtime/web';
 import { adapterConfig, encodeAdapterFile, trainableFor } from '../train/adapters';
 import { CtcTrainer } from '../train/ctc-trainer';
 import { fineTunedModelDir, type FineTuneRecord, type Metrics } from '../train/export';
 import { personalLm } from '../train/personal-lm';
+import { CLIP_NORM, recipeOptimizer } from '../train/recipe';
 import { checkpointPosition, evaluate, trainLoop, type LoopControl, type LoopEvent, type LoopPosition } from '../train/loop';
 import { loadModel } from './asr-models';
+import { backendFor } from './backend-select';
 import { augmentConfig, IdbTrainData } from './train-data';
 import { appDb, emptyHistory, updateRun, type RunRecord, type TrainSettings } from './train-db';
 import { PROGRESS_MS, type RunOutcome, type StepPoint, type TrainApi, type TrainEvent } from './train-protocol';
@@ -40,9 +42,12 @@ class Control implements LoopControl {
 let control: Control | undefined;
 let busy = false;
 
-async function makeBackend(choice: TrainSettings['backend']): Promise<Backend> {
+async function makeBackend(choice: TrainSettings['backend'], model: LoadedModel): Promise<Backend> {
   if (choice === 'wasm') return wasmBackend({}, 'chosen in the training settings');
-  return choice === 'webgpu' ? await webGpuBackend() : await bestWebBackend();
+  if (choice === 'webgpu') return await webGpuBackend();
+  // 'auto': the backend measured fastest for this model here (measured once, shared with transcription)
+  const { backend, choice: why } = await backendFor({ onnx: model.onnx, nMels: model.config.arch.nMels });
+  return backend.info.name === 'webgpu' ? { ...backend, info: { ...backend.info, device: `${backend.info.device} — ${why.reason}` } } : backend;
 }
 
 /** Errors that mean the GPU is gone or full, rather than a bug: the run can continue from its checkpoint. */
@@ -73,7 +78,7 @@ async function run(record: RunRecord, resumeFrom: { bytes: Uint8Array; position:
     store = await DataStore.open();
     const s = record.settings;
     const data = await new IdbTrainData(store, model.vocab, model.config.frontEnd, { batchSeconds: s.batchSeconds, stretch: s.augment.speed ? 1.12 : 1 }, augmentConfig(s.augment), s.seed).init(record.datasetIds);
-    const backend = await makeBackend(backendChoice);
+    const backend = await makeBackend(backendChoice, model);
     const epochSteps = await data.epochLength(0);
     const totalSteps = record.totalSteps || (s.length.unit === 'epochs' ? Math.max(1, Math.round(s.length.value * epochSteps)) : s.length.value);
     record = await updateRun(runId, { totalSteps, backend: `${backend.info.name}: ${backend.info.device}`, status: 'running', message: undefined });
@@ -87,8 +92,8 @@ async function run(record: RunRecord, resumeFrom: { bytes: Uint8Array; position:
         weights: model.weights,
         seed: s.seed,
         trainable: trainableFor(s.adapter, model.config.arch),
-        optimizer: { kind: 'adamw', weightDecay: 0.01 },
-        clipNorm: 5,
+        optimizer: recipeOptimizer(),
+        clipNorm: CLIP_NORM,
         blank: model.vocab.blankId,
       },
       data.firstShape(),

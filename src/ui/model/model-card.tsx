@@ -1,11 +1,11 @@
 import { formatBytes } from '../../data/limits';
 import { useApp } from '../../store/app-store';
 import { pct } from '../format';
+import { BackendLine } from './backend-line';
 
 /** Size, parameters, vocabulary, metrics of the current model, and the backend that runs it. */
 export function ModelCard() {
   const model = useApp((s) => s.model);
-  const backend = useApp((s) => s.backend);
   if (!model) return null;
   const m = model.metrics as { base?: { wer: number; cer: number }; fineTuned?: { wer: number; cer: number } } | undefined;
   return (
@@ -35,8 +35,8 @@ export function ModelCard() {
           </>
         )}
         <dt>Runs on</dt>
-        <dd data-testid="model-backend" data-backend={backend?.name}>
-          {backend ? (backend.name === 'webgpu' ? `WebGPU — ${backend.device}` : `WASM — ${backend.device}`) : '…'}
+        <dd>
+          <BackendLine />
         </dd>
       </dl>
       {model.card && (

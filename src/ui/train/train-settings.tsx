@@ -99,7 +99,7 @@ export function TrainSettingsForm({ disabled }: { disabled: boolean }) {
         <label>
           Backend{' '}
           <select data-testid="train-backend-choice" value={s.backend} onChange={(e) => setSettings({ backend: e.target.value as typeof s.backend })}>
-            <option value="auto">WebGPU, else WASM</option>
+            <option value="auto">the fastest here (measured)</option>
             <option value="webgpu">WebGPU</option>
             <option value="wasm">WASM (CPU)</option>
           </select>
