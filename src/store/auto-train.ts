@@ -2,6 +2,7 @@
 // "My recordings" starts from the current model; when the round's validation WER is no worse than
 // the model it started from, the result becomes the current model, so the next takes are
 // transcribed (and the next round starts) with the adapted model. The decisions are pure functions.
+import { adoptionVerdict } from '../train/adoption';
 import type { Metrics } from '../train/export';
 import type { TrainSettings } from '../workers/train-db';
 
@@ -44,9 +45,8 @@ export function roundSettings(user: TrainSettings, c: AutoTrainConfig): TrainSet
 /** Whether a finished round's model replaces the current one, and what to tell the user. */
 export function adoptRound(before: Metrics | undefined, after: Metrics | undefined): { adopt: boolean; message: string } {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-  if (!before || !after || before.utterances === 0)
-    return { adopt: true, message: 'No validation takes yet (every fifth accepted take is held out), so the adapted model is used as trained.' };
-  if (after.wer <= before.wer)
-    return { adopt: true, message: `Validation WER ${pct(before.wer)} → ${pct(after.wer)} (CER ${pct(before.cer)} → ${pct(after.cer)}): now transcribing with the adapted model.` };
-  return { adopt: false, message: `Validation WER went from ${pct(before.wer)} to ${pct(after.wer)}: kept the current model.` };
+  const v = adoptionVerdict(before, after);
+  if (v.reason === 'no-held-out') return { adopt: true, message: 'No validation takes yet (every fifth accepted take is held out), so the adapted model is used as trained.' };
+  if (v.adopt) return { adopt: true, message: `Validation WER ${pct(before!.wer)} → ${pct(after!.wer)} (CER ${pct(before!.cer)} → ${pct(after!.cer)}): now transcribing with the adapted model.` };
+  return { adopt: false, message: `Validation WER went from ${pct(before!.wer)} to ${pct(after!.wer)}: kept the current model.` };
 }

@@ -6,6 +6,8 @@ import { decodeMono, encodeWav16 } from '../audio';
 import { normalizeText } from '../asr/text-normalize';
 import { sha256Hex } from '../data/model';
 import { DataStore } from '../data/storage';
+import { isHeldOut } from '../train/adoption';
+import { DEFAULT_RECIPE } from '../train/recipe';
 import { refreshDatasets } from '../ui/data/data-actions';
 import { asrWorker } from '../workers/asr-client';
 import { appDb, type Take } from '../workers/train-db';
@@ -76,7 +78,7 @@ export async function acceptTake(id: string, transcript: string): Promise<void> 
   const datasets = await store.listDatasets();
   const ds = datasets.find((d) => d.format === 'recordings') ?? (await store.createDataset({ name: RECORDINGS_DATASET, format: 'recordings' }));
   // Every fifth take is held out, so the recordings have a validation split of their own.
-  const split = ds.utterances % 5 === 4 ? 'validation' : 'train';
+  const split = isHeldOut(ds.utterances, DEFAULT_RECIPE.holdoutEvery) ? 'validation' : 'train';
   const utteranceId = crypto.randomUUID();
   await store.addUtterances(ds.id, [
     {

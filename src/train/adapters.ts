@@ -13,7 +13,7 @@ export type AdapterChoice =
 
 const LORA_TARGETS: readonly LoraTarget[] = ['q', 'k', 'v', 'o', 'ff1', 'ff2'];
 
-/** An adapter choice from command-line words (the CLI's finetune and scripts/personalize.ts). */
+/** An adapter choice from command-line words (the CLI's finetune and personalize). */
 export function adapterChoice(o: { adapter: string; rank: number; alpha?: number; targets: string; dim: number; layers: number }): AdapterChoice {
   if (o.adapter === 'bottleneck') return { kind: 'bottleneck', dim: o.dim };
   if (o.adapter === 'last-layers') return { kind: 'last-layers', layers: o.layers };
@@ -23,8 +23,6 @@ export function adapterChoice(o: { adapter: string; rank: number; alpha?: number
   if (bad.length || targets.length === 0) throw new Error(`--targets takes a comma-separated list of ${LORA_TARGETS.join(', ')}; not '${o.targets}'`);
   return { kind: 'lora', rank: o.rank, alpha: o.alpha ?? 2 * o.rank, targets };
 }
-
-export const DEFAULT_ADAPTER: AdapterChoice = { kind: 'lora', rank: 8, alpha: 16, targets: ['q', 'v'] };
 
 /** The model's adapters during training: the base model's own (bottleneck) plus the chosen ones. */
 export function adapterConfig(choice: AdapterChoice, base: AdapterConfig = {}): AdapterConfig {
