@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 600_000,
     hookTimeout: 300_000,
     fileParallelism: false,
+    // each run gets its own temp dir, and fails if a test leaves earshot-* files in it
+    globalSetup: ['scripts/test-temp-dir.ts'],
   },
 });

@@ -2,7 +2,7 @@
 // cross-origin-isolation and CSP headers loads the shipped base model from public/models/base and
 // runs it, and the page makes no request to any other origin.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, preview, type PreviewServer } from 'vite';
@@ -12,9 +12,10 @@ import { launchChromium } from './browser';
 let server: PreviewServer;
 let browser: Browser;
 let url: string;
+let outDir: string | undefined;
 
 beforeAll(async () => {
-  const outDir = mkdtempSync(join(tmpdir(), 'earshot-dist-'));
+  outDir = mkdtempSync(join(tmpdir(), 'earshot-dist-'));
   await build({ configFile: 'vite.config.ts', logLevel: 'warn', build: { outDir, emptyOutDir: true } });
   server = await preview({ configFile: 'vite.config.ts', logLevel: 'warn', build: { outDir }, preview: { port: 0, host: '127.0.0.1' } });
   url = server.resolvedUrls!.local[0];
@@ -24,6 +25,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  if (outDir) rmSync(outDir, { recursive: true, force: true });
 });
 
 describe('production build', () => {

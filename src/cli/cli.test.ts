@@ -1,10 +1,10 @@
 // The CLI as a user runs it: a real process, real files, a model directory on disk.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAcousticModel, type ModelArch } from '../asr/model';
 import { readModelDir, writeModelDir } from '../asr/model-dir';
 import { DEFAULT_VOCAB } from '../asr/vocab';
@@ -36,6 +36,8 @@ beforeAll(() => {
   const rows = ['pcm16-16k-mono.wav', 'tone-16k-mono.flac', 'tone-22k-mono.mp3', 'tone-16k-mono.opus'].map((f, i) => JSON.stringify({ audio_filepath: join(fixtures, f), text: ['a tone', 'the tone', 'one tone', 'tone'][i] }));
   writeFileSync(join(dir, 'train.jsonl'), rows.join('\n') + '\n');
 });
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('earshot CLI', () => {
   it('transcribe prints one line per file and reports an unreadable file without stopping', async () => {
