@@ -4,7 +4,7 @@ import { averageWeights, balancedMonitorSpeakers, framesAfter, MixedBatcher, pic
 
 describe('balancedMonitorSpeakers', () => {
   it('takes the same number of speakers from each age group and sex', () => {
-    const infos = [];
+    const infos: { speaker: string; age: number; gender: string }[] = [];
     for (let i = 0; i < 40; i++) infos.push({ speaker: `s${String(i).padStart(2, '0')}`, age: i % 2 ? 8 : 30, gender: i % 4 < 2 ? 'm' : 'f' });
     const picked = balancedMonitorSpeakers(infos, 3);
     expect(picked).toHaveLength(12);
