@@ -25,12 +25,15 @@ const { values: a } = parseArgs({
     limits: { type: 'string' },
     /** The card's "Training" item, when the run had a history the default line does not tell (restarts, schedules). */
     training: { type: 'string' },
+    /** The card's "Training data" item. */
+    'training-data': { type: 'string' },
   },
 });
 
 const SETS: { name: string; manifest: string; limit?: number; what: string }[] = [
   { name: 'speechocean762/dev', manifest: 'speechocean762/dev/manifest.jsonl', what: 'non-native (Mandarin L1) read English, 25 speakers, half children' },
-  { name: 'ljspeech_coqui', manifest: 'ljspeech_coqui/manifest.jsonl', what: 'native US English audiobook reading, 32 clips' },
+  { name: 'librispeech_dev4', manifest: 'librispeech_dev4/manifest.jsonl', what: 'native read English (LibriSpeech test-clean), 4 speakers never trained on' },
+  { name: 'ljspeech_coqui', manifest: 'ljspeech_coqui/manifest.jsonl', what: 'native US English audiobook reading, 32 clips, a speaker never trained on' },
   { name: 'misc_samples', manifest: 'misc_samples/manifest.jsonl', what: 'LibriSpeech, CMU ARCTIC and a famous speech, 12 clips' },
   { name: 'fsdd', manifest: 'fsdd/manifest.jsonl', limit: Number(a['fsdd-limit']), what: 'isolated spoken digits, 8 kHz' },
 ];
@@ -87,11 +90,12 @@ engine on onnxruntime-node (CPU), shipped as the starting point for on-device fi
   ×4 convolutional subsampling, ${model.config.arch.vocabSize} output tokens (blank, space, apostrophe, a–z).
   ${countParameters(model.config.arch).toLocaleString('en-US')} parameters; model.onnx ${(readFileSync(join(from, 'model.onnx')).length / 1e6).toFixed(1)} MB (float32).
 - **Input**: 80 log-mel channels, 25 ms windows, 10 ms hop, 16 kHz, per-utterance normalization (config.json).
-- **Training data**: synthetic speech from Debian's TTS engines (espeak-ng accents and variants, flite and festival voices)
-  reading public-domain and permissively licensed English text (Jane Austen, Moby-Dick, the Harvard sentences, WordNet
-  usage examples — see scripts/corpus/README.md), with speed, noise and SpecAugment augmentation, plus the real
-  non-native speech of speechocean762/train (five of its speakers held out for monitoring).
-  speechocean762/dev and the other evaluation sets below were never trained on.
+- **Training data**: ${
+  a['training-data'] ??
+  `real speech — speechocean762/train (non-native, Mandarin L1, adults and children; 12 of its speakers, balanced by age group and sex, held out for monitoring), librispeech_train28 (28 native LibriSpeech test-clean speakers) and train_extra (LibriSpeech train-clean-100, Common Voice and VoxForge voices) — with speed (0.9/1.0/1.1), noise and SpecAugment augmentation; earlier legs also used synthetic speech from Debian's TTS engines (scripts/corpus/README.md).`
+}
+  speechocean762/dev, librispeech_dev4 and the other evaluation sets below were never trained on; librispeech_dev4 (with the 12 held-out
+  speechocean762/train speakers) chose which checkpoint is shipped.
 - **Training**: ${a.training ?? `${progress.step ?? provenance.step ?? '?'} steps of AdamW (peak learning rate 2e-3, warmup + cosine), batches of ~80 s of audio
   padded to length buckets, global-norm clipping 5; the checkpoint with the best monitored WER was kept
   (see scripts/train-base.ts to regenerate).`}
