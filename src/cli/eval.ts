@@ -15,8 +15,16 @@ interface Row {
   speaker?: string;
 }
 
+export interface ManifestRow {
+  path: string;
+  text: string;
+  offset?: number;
+  duration?: number;
+  speaker?: string;
+}
+
 /** Reads a NeMo-style manifest (paths relative to its folder); bad lines are errors with their line number. */
-export function readManifest(file: string): { path: string; text: string; offset?: number; duration?: number; speaker?: string }[] {
+export function readManifest(file: string): ManifestRow[] {
   const base = dirname(file);
   return readFileSync(file, 'utf8')
     .split('\n')

@@ -3,22 +3,28 @@
 //   transcribe --model <dir> [--greedy] [--beam N] <audio files...>   prints "<file>\t<text>" per file
 //   eval --model <dir> --manifest <manifest.jsonl> [--limit N] [--greedy] [--beam N]
 //                                                 progress on stderr, one JSON object as the last stdout line
-//   finetune --model <dir> --train <manifest.jsonl> [--val <manifest.jsonl>] --out <dir>
-//            [--adapter lora|bottleneck|last-layers --rank N --alpha X --targets q,v --dim N --layers N]
-//            [--steps N --lr X --batch-seconds S --seed N --no-augment --greedy --no-personal-lm]
+//   finetune --model <dir> --train <manifest.jsonl> [--val <manifest.jsonl>] --out <dir> [--seed N --greedy] [recipe flags]
 //                                                 writes the fine-tuned model directory; last stdout line is JSON
+//   personalize --model <dir> --manifest <manifest.jsonl> [--speakers a,b] [--sizes 5,10,20,50,100,200] [--test N]
+//               [--seed N --greedy --holdout-every K] [recipe flags]
+//                                                 per-speaker learning curves; progress on stderr, JSON last
+// Recipe flags (src/cli/recipe-flags.ts) override the one default recipe (src/train/recipe.ts).
 import { parseArgs } from 'node:util';
-import { adapterChoice, type AdapterChoice } from '../train/adapters';
 import { runEval } from './eval';
 import { finetune } from './finetune';
+import { DEFAULT_SIZES, personalize } from './personalize';
+import { RECIPE_OPTIONS, RECIPE_USAGE, recipeFromFlags } from './recipe-flags';
 import { runTranscribe } from './transcribe';
 
 const USAGE = `usage: npm run earshot -- <command> [options]
   transcribe --model <dir> [--greedy] [--beam N] <audio files...>
   eval --model <dir> --manifest <manifest.jsonl> [--limit N] [--greedy] [--beam N]
-  finetune --model <dir> --train <manifest.jsonl> [--val <manifest.jsonl>] --out <dir>
-           [--adapter lora|bottleneck|last-layers --rank N --alpha X --targets q,v --dim N --layers N]
-           [--steps N --lr X --batch-seconds S --seed N --no-augment --greedy --no-personal-lm]
+  finetune --model <dir> --train <manifest.jsonl> [--val <manifest.jsonl>] --out <dir> [--seed N --greedy]
+           ${RECIPE_USAGE}
+  personalize --model <dir> --manifest <manifest.jsonl> [--speakers a,b] [--sizes 5,10,20,50,100,200] [--test N]
+           [--seed N --greedy --holdout-every K (0: train on all n, always adopt)] [recipe flags as finetune]
+Without recipe flags, finetune and personalize run the default recipe (src/train/recipe.ts), the
+app's Train defaults; steps grow with the number of training utterances unless --steps fixes them.
 Decoding is the model's own (config.json "decoder", with lm.arpa if the model has one);
 --greedy decodes without beam search or LM, --beam N changes the beam width. finetune mixes an LM of
 the training transcripts into the model's LM (kept in the output's personal.txt) unless --no-personal-lm.`;
@@ -38,18 +44,11 @@ async function main(argv: string[]): Promise<number> {
       train: { type: 'string' },
       val: { type: 'string' },
       out: { type: 'string' },
-      adapter: { type: 'string', default: 'lora' },
-      rank: { type: 'string', default: '8' },
-      alpha: { type: 'string' },
-      targets: { type: 'string', default: 'q,v,ff1' },
-      dim: { type: 'string', default: '32' },
-      layers: { type: 'string', default: '2' },
-      steps: { type: 'string', default: '60' },
-      lr: { type: 'string', default: '3e-3' },
-      'batch-seconds': { type: 'string', default: '40' },
       seed: { type: 'string', default: '1' },
-      'no-augment': { type: 'boolean', default: false },
-      'no-personal-lm': { type: 'boolean', default: false },
+      speakers: { type: 'string' },
+      sizes: { type: 'string' },
+      test: { type: 'string' },
+      ...RECIPE_OPTIONS,
     },
   });
   const need = (name: 'model' | 'manifest' | 'train' | 'out') => {
@@ -68,27 +67,30 @@ async function main(argv: string[]): Promise<number> {
     case 'eval':
       return runEval(need('model'), need('manifest'), { threads, beam, greedy, limit: values.limit ? Number(values.limit) : undefined });
     case 'finetune': {
-      let adapter: AdapterChoice;
-      try {
-        adapter = adapterChoice({ adapter: values.adapter!, rank: Number(values.rank), alpha: values.alpha ? Number(values.alpha) : undefined, targets: values.targets!, dim: Number(values.dim), layers: Number(values.layers) });
-      } catch (e) {
-        throw new UsageError((e as Error).message);
-      }
-      const augment = !values['no-augment'];
-      const result = await finetune({
+      const { recipe, steps } = recipeOrUsage(values);
+      const result = await finetune({ model: need('model'), train: need('train'), val: values.val, out: need('out'), recipe, steps, seed: Number(values.seed), threads, greedy });
+      console.log(JSON.stringify(result));
+      return 0;
+    }
+    case 'personalize': {
+      const { recipe, steps } = recipeOrUsage(values);
+      const ints = (name: string, v: string) => {
+        const xs = v.split(',').map((x) => Number(x.trim()));
+        if (!xs.length || xs.some((x) => !Number.isInteger(x) || x < 1)) throw new UsageError(`--${name} takes positive integers separated by commas, not '${v}'`);
+        return xs;
+      };
+      const result = await personalize({
         model: need('model'),
-        train: need('train'),
-        val: values.val,
-        out: need('out'),
-        adapter,
-        steps: Number(values.steps),
-        lr: Number(values.lr),
-        batchSeconds: Number(values['batch-seconds']),
+        manifest: need('manifest'),
+        speakers: values.speakers?.split(',').map((x) => x.trim()).filter(Boolean),
+        sizes: values.sizes ? ints('sizes', values.sizes) : DEFAULT_SIZES,
+        test: values.test ? ints('test', values.test)[0] : undefined,
+        recipe,
+        steps,
         seed: Number(values.seed),
-        augment: { specAugment: augment, speed: false, noise: false },
         threads,
         greedy,
-        personalLmShare: values['no-personal-lm'] ? 0 : undefined,
+        log: (m) => process.stderr.write(`[personalize] ${m}\n`),
       });
       console.log(JSON.stringify(result));
       return 0;
@@ -99,6 +101,14 @@ async function main(argv: string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+function recipeOrUsage(values: Parameters<typeof recipeFromFlags>[0]) {
+  try {
+    return recipeFromFlags(values);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

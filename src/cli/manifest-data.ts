@@ -7,7 +7,7 @@ import { normalizeText } from '../asr/text-normalize';
 import { encodeText, outOfVocab, type Vocab } from '../asr/vocab';
 import { padBatch, planEpoch, planValidation, type BatchPlan, type BucketOptions } from '../train/buckets';
 import type { LoopBatch, LoopData } from '../train/loop';
-import { readManifest } from './eval';
+import { readManifest, type ManifestRow } from './eval';
 
 export interface ManifestUtterance {
   id: string;
@@ -24,8 +24,13 @@ export interface Augmentation {
 
 /** Reads and decodes a manifest; utterances the vocabulary cannot write are reported and left out. */
 export async function loadManifest(file: string, vocab: Vocab, sampleRate: number, warn: (m: string) => void): Promise<ManifestUtterance[]> {
+  return loadRows(readManifest(file), vocab, sampleRate, warn);
+}
+
+/** Decodes manifest rows (readManifest's); utterances the vocabulary cannot write are reported and left out. */
+export async function loadRows(rows: ManifestRow[], vocab: Vocab, sampleRate: number, warn: (m: string) => void): Promise<ManifestUtterance[]> {
   const out: ManifestUtterance[] = [];
-  for (const [i, r] of readManifest(file).entries()) {
+  for (const [i, r] of rows.entries()) {
     const text = normalizeText(r.text);
     const bad = outOfVocab(vocab, text);
     if (!text || bad.length) {
