@@ -8,7 +8,7 @@ import { normalizeText } from '../asr/text-normalize';
 import { detectFormat, FORMAT_NAMES, type ParsedItem } from './formats';
 import { DEFAULT_LIMITS, formatBytes, type ImportLimits } from './limits';
 import { newId, sha256Hex, type NewUtterance } from './model';
-import { countIssues, SEVERITY, type ImportIssue, type ImportReport, type IssueKind } from './report';
+import { countIssues, SEVERITY, type ImportIssue, type ImportReport, type IssueKind, type SplitSource } from './report';
 import { readZip } from './zip';
 import { extension, isSystemFile, looksLikeAudio, sanitizePath, stem, type VirtualFile } from './vfile';
 
@@ -163,6 +163,7 @@ export async function importDataset(input: readonly ImportFile[], opts: ImportOp
 
   // 3. Items.
   const seen = new Map<string, string>(); // audio hash + segment → where first seen
+  const splitSources = new Map<string, SplitSource>(); // manifest → the split its name gives, and how many it brought
   const items = parsed.items;
   // Read a few files ahead, so disk (or Blob) reads overlap with decoding the current one.
   const reads = new Map<number, Promise<Uint8Array>>();
@@ -273,9 +274,15 @@ export async function importDataset(input: readonly ImportFile[], opts: ImportOp
       offset: item.offset,
       sampleRate: info.sampleRate,
       source: label,
+      origin: item.source.file,
       split: item.split,
+      // a split the data names (eval.jsonl, dev-clean/) is kept when the rest is re-drawn
+      splitLocked: item.split === 'validation' || undefined,
       createdAt: Date.now(),
     };
+    const from = splitSources.get(item.source.file) ?? { file: item.source.file, split: item.split, utterances: 0 };
+    from.utterances++;
+    splitSources.set(item.source.file, from);
     if (opts.sink) {
       const ts = now();
       await opts.sink(utterance);
@@ -302,6 +309,7 @@ export async function importDataset(input: readonly ImportFile[], opts: ImportOp
     issues,
     counts: countIssues(issues),
     elapsedMs: now() - t0,
+    splitSources: [...splitSources.values()],
     cancelled,
     timings,
   };

@@ -25,6 +25,8 @@ export interface Utterance {
   sampleRate: number;
   /** Where it came from: the path in the import, or 'recording'. */
   source: string;
+  /** The manifest or transcript file that described it (absent for recordings and older imports). */
+  origin?: string;
   split: Split;
   /** Whether the user set the split by hand (re-splitting keeps it). */
   splitLocked?: boolean;

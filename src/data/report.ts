@@ -1,4 +1,4 @@
-import type { FormatId } from './formats/types';
+import type { FormatId, Split } from './formats/types';
 
 /** Why an item or file was rejected, changed or skipped. One kind per thing a user can fix. */
 export type IssueKind =
@@ -92,9 +92,19 @@ export interface ImportReport {
   issues: ImportIssue[];
   counts: Partial<Record<IssueKind, number>>;
   elapsedMs: number;
+  /** The split each manifest or transcript file's utterances went to, as its name (or folder) says; none: drawn after the import. */
+  splitSources?: SplitSource[];
+  /** How validation was chosen after the import (kept as the files name it, or drawn), in a sentence. */
+  splitNote?: string;
   /** Where the time went, ms: layout detection and parsing, waiting for audio reads, decoding, hashing, and the sink (storage). */
   timings?: { parseMs: number; readMs: number; decodeMs: number; hashMs: number; sinkMs: number };
   cancelled: boolean;
+}
+
+export interface SplitSource {
+  file: string;
+  split?: Split;
+  utterances: number;
 }
 
 export function countIssues(issues: readonly ImportIssue[]): Partial<Record<IssueKind, number>> {

@@ -69,3 +69,14 @@ export function assignSplits(utterances: readonly SplitInput[], opts: SplitOptio
   }
   return { splits, bySpeaker };
 }
+
+/** What assignSplits did, in a sentence for the import report. */
+export function drawnSplitNote(splits: ReadonlyMap<string, Split>, bySpeaker: boolean, seed: number): string {
+  const n = (s: Split) => [...splits.values()].filter((x) => x === s).length;
+  const validation = n('validation');
+  return (
+    `No file names a validation split, so ${validation} of ${splits.size} utterances were drawn for validation ` +
+    `${bySpeaker ? 'as whole speakers' : 'at random'} (seed ${seed})${n('test') ? `; ${n('test')} test utterances stay test` : ''}. ` +
+    'A whole file or speaker can be moved to another split under Utterances.'
+  );
+}

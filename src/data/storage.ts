@@ -198,6 +198,17 @@ export class DataStore {
     await this.guard(() => tx.done);
   }
 
+  /** Sets the split of many utterances by hand, in one transaction (a whole file or speaker); re-splitting keeps them. */
+  async setSplits(utteranceIds: readonly string[], split: Split): Promise<void> {
+    const tx = this.db.transaction('utterances', 'readwrite');
+    for (const id of utteranceIds) {
+      const u = await tx.store.get(id);
+      if (!u) throw new Error(`no utterance ${id}`);
+      await tx.store.put({ ...u, split, splitLocked: true });
+    }
+    await this.guard(() => tx.done);
+  }
+
   /** Writes many splits at once (the output of assignSplits). */
   async writeSplits(splits: ReadonlyMap<string, Split>): Promise<void> {
     const tx = this.db.transaction('utterances', 'readwrite');

@@ -45,13 +45,18 @@ export async function initModel(): Promise<void> {
   await selectModelId(BUILTIN_BASE_ID);
 }
 
-/** Imports a model directory's files (or the zip Export produces) and makes it current. */
+/**
+ * Imports a model directory's files (or the zip Export produces) and makes it current. The current
+ * model stays loaded and usable while the files are checked: a refused import changes nothing but
+ * the message saying why.
+ */
 export async function importModel(files: FileRef[]): Promise<void> {
   if (files.length === 0) return;
-  useApp.setState({ modelStatus: 'loading', modelMessages: [] });
+  const what = files.length === 1 ? files[0].path : `${files.length} files`;
+  useApp.setState({ modelMessages: [`Checking ${what}…`] });
   const r = await asrWorker().importModel(files);
   if (!r.ok) {
-    useApp.setState({ modelStatus: 'error', modelMessages: ['This is not a usable model directory:', ...r.problems] });
+    useApp.setState({ modelMessages: [`${what} was not imported; the current model is unchanged:`, ...r.problems] });
     return;
   }
   await refreshModels();

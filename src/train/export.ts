@@ -103,12 +103,42 @@ export function modelZip(files: Record<string, Uint8Array>, extra: Record<string
 }
 
 /** The model-directory files in a zip, wherever they sit (the first folder holding model.onnx). */
-export async function modelFilesFromZip(bytes: Uint8Array): Promise<Record<string, Uint8Array>> {
+export async function modelFilesFromZip(bytes: Uint8Array, name = 'the zip'): Promise<Record<string, Uint8Array>> {
+  if (!isZip(bytes)) throw new Error(`${name} is not a zip archive (it does not begin with a zip signature)`);
   const { files } = await readZip(bytes, { limits: { maxFileBytes: 1 << 30, maxImportBytes: 2 ** 31 } });
   const onnx = files.find((f) => f.path === 'model.onnx' || f.path.endsWith('/model.onnx'));
-  if (!onnx) throw new Error('the zip holds no model.onnx');
+  if (!onnx) throw new Error(`${name} is a zip but holds no model.onnx, so it is neither a model directory nor a zip that Export made`);
   const dir = onnx.path.slice(0, onnx.path.length - 'model.onnx'.length);
   const out: Record<string, Uint8Array> = {};
   for (const f of files) if (f.path.startsWith(dir) && (MODEL_FILES as readonly string[]).includes(f.path.slice(dir.length))) out[f.path.slice(dir.length)] = await f.read();
   return out;
+}
+
+/** A zip begins with a local file header, or (an empty archive) with its end-of-directory record. */
+export function isZip(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && ((bytes[2] === 3 && bytes[3] === 4) || (bytes[2] === 5 && bytes[3] === 6));
+}
+
+/**
+ * The model-directory files of what a user chose to import: the zip Export makes, or a directory's
+ * files (by name, wherever they sit). A lone .onnx file is refused with what else a model needs;
+ * an .onnx under another name beside config.json and tokens.txt is taken as model.onnx.
+ */
+export async function modelFilesFromUpload(chosen: readonly { path: string; bytes: Uint8Array }[]): Promise<Record<string, Uint8Array>> {
+  const base = (p: string) => p.split('/').pop()!;
+  const zip = chosen.find((c) => c.path.toLowerCase().endsWith('.zip'));
+  if (zip) return modelFilesFromZip(zip.bytes, base(zip.path));
+  const files: Record<string, Uint8Array> = {};
+  for (const c of chosen) files[base(c.path)] = c.bytes;
+  const onnx = Object.keys(files).filter((n) => n.toLowerCase().endsWith('.onnx'));
+  if (!files['model.onnx'] && onnx.length === 1) {
+    files['model.onnx'] = files[onnx[0]];
+    delete files[onnx[0]];
+  }
+  if (files['model.onnx'] && !files['config.json'] && !files['tokens.txt']) {
+    throw new Error(
+      `${onnx[0] ?? 'model.onnx'} alone is not a model Earshot can use: it needs the whole model directory — config.json (front end, architecture) and tokens.txt (vocabulary) beside model.onnx — or the zip that Export makes. Choose all of the directory's files, or its folder.`,
+    );
+  }
+  return files;
 }

@@ -10,7 +10,7 @@ import { DataStore } from '../data/storage';
 import type { Backend } from '../runtime/types';
 import { wasmBackend } from '../runtime/web';
 import { adaptedModelDir } from '../train/adapters';
-import { modelFilesFromZip, modelZip } from '../train/export';
+import { modelFilesFromUpload, modelZip } from '../train/export';
 import { teachWords } from '../train/personal-lm';
 import { scoreTranscripts } from '../train/score';
 import { loadModel, loadModelFiles, summarize, type ModelSummary } from './asr-models';
@@ -66,10 +66,8 @@ const api: AsrApi = {
 
   async importModel(refs, name) {
     try {
-      let files: Record<string, Uint8Array> = {};
       const zip = refs.find((r) => r.path.toLowerCase().endsWith('.zip'));
-      if (zip) files = await modelFilesFromZip(new Uint8Array(await zip.file.arrayBuffer()));
-      else for (const r of refs) files[r.path.split('/').pop()!] = new Uint8Array(await r.file.arrayBuffer());
+      const files = await modelFilesFromUpload(await Promise.all((zip ? [zip] : refs).map(async (r) => ({ path: r.path, bytes: new Uint8Array(await r.file.arrayBuffer()) }))));
       const model = readModelDir(files);
       const id = crypto.randomUUID();
       const folder = refs[0]?.path.includes('/') ? refs[0].path.split('/')[0] : undefined;

@@ -6,7 +6,7 @@ import { exportDatasetZip } from '../data/export';
 import { FeatureSource } from '../data/features';
 import { importDataset, type ImportFile } from '../data/import';
 import type { NewUtterance } from '../data/model';
-import { assignSplits } from '../data/splits';
+import { assignSplits, drawnSplitNote } from '../data/splits';
 import { DataStore, StorageQuotaError } from '../data/storage';
 import { blobChunks } from '../data/zip';
 import { PROGRESS_INTERVAL_MS, type DataApi, type DataMethod, type DataRequest, type DataResponse, type FileRef } from './data-protocol';
@@ -72,13 +72,14 @@ const handlers: { [K in DataMethod]: Handler<K> } = {
         await db.deleteDataset(dataset.id);
         return { datasetId: undefined, report };
       }
-      // A layout that names its validation split (dev.tsv, dev/ folders) is kept as it is.
+      // A layout that names its validation split (eval.jsonl, dev.tsv, dev-clean/) is kept as it is.
       let bySpeaker: boolean | undefined;
       if (!sourceValidation) {
         const drawn = assignSplits(await db.listUtterances(dataset.id), { seed, validationFraction });
         await db.writeSplits(drawn.splits);
         bySpeaker = drawn.bySpeaker;
-      }
+        report.splitNote = drawnSplitNote(drawn.splits, drawn.bySpeaker, seed);
+      } else report.splitNote = 'Validation is what the data names as held out (see above); the rest is training data.';
       await db.updateDataset(dataset.id, { name: report.datasetName, format: report.format, report });
       return { datasetId: dataset.id, report, bySpeaker };
     } catch (e) {

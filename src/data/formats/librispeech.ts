@@ -1,7 +1,8 @@
 // LibriSpeech: <speaker>/<chapter>/<speaker>-<chapter>.trans.txt, one `<utt-id> <TEXT>` per line,
-// beside <utt-id>.flac. http://www.openslr.org/12
+// beside <utt-id>.flac, under a folder naming the split (train-clean-100, dev-clean, test-other).
+// http://www.openslr.org/12
 import { basename, dirname, FileIndex, type VirtualFile } from '../vfile';
-import { decodeText, numberedLines, splitKeyValue } from './text';
+import { decodeText, numberedLines, splitFromName, splitKeyValue } from './text';
 import type { FormatParser, ParsedItem, ParseIssue } from './types';
 
 const isTrans = (f: VirtualFile) => basename(f.path).toLowerCase().endsWith('.trans.txt');
@@ -21,6 +22,7 @@ export const librispeech: FormatParser = {
       // The speaker is the folder two levels up (<speaker>/<chapter>/...); ids repeat it.
       const parts = dir.split('/');
       const folderSpeaker = parts.length >= 2 ? parts[parts.length - 2] : undefined;
+      const split = parts.length >= 3 ? splitFromName(parts[parts.length - 3]) : undefined;
       for (const { line, text } of numberedLines(decodeText(await trans.read()))) {
         const [id, transcript] = splitKeyValue(text);
         if (transcript === '') {
@@ -34,6 +36,7 @@ export const librispeech: FormatParser = {
           audioRef: [dir, `${id}.flac`].filter(Boolean).join('/'),
           transcript,
           speaker: folderSpeaker ?? id.split('-')[0],
+          split,
           source: { file: trans.path, line },
         });
       }

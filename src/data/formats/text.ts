@@ -78,11 +78,20 @@ export function splitKeyValue(text: string): [string, string] {
   return m ? [m[1], m[2]] : ['', ''];
 }
 
-/** Split named by a manifest's file name: train.tsv, dev_manifest.json, test-clean, ... */
+// The words that name a split in file and folder names (train.jsonl, eval.jsonl, dev-clean,
+// speaker1_eval.json, test_manifest.json, train-dev.tsv). Held-out words win over "train": a
+// train_eval or train-dev file is the part of the training data kept out of it.
+const VALIDATION_WORDS = new Set(['dev', 'devel', 'development', 'val', 'valid', 'validation', 'eval', 'evaluation', 'heldout', 'holdout']);
+const TEST_WORDS = new Set(['test', 'tests', 'testing']);
+const TRAIN_WORDS = new Set(['train', 'training', 'trn']);
+
+/** Split named by a manifest's or folder's name: train.tsv, eval.jsonl, dev_manifest.json, test-clean, ... */
 export function splitFromName(name: string): 'train' | 'validation' | 'test' | undefined {
-  const b = name.toLowerCase();
-  if (/(^|[^a-z])train/.test(b)) return 'train';
-  if (/(^|[^a-z])(dev|val|valid|validation)([^a-z]|$)/.test(b)) return 'validation';
-  if (/(^|[^a-z])test/.test(b)) return 'test';
+  // the words of the name, extension dropped: letters only, so dev1, eval_2 and train-clean-100 count
+  // ("devset", "testset", "train_data" too)
+  const words = name.toLowerCase().replace(/\.[a-z0-9]+$/, '').split(/[^a-z]+/).map((w) => w.replace(/(.)(set|data)$/, '$1'));
+  if (words.some((w) => VALIDATION_WORDS.has(w))) return 'validation';
+  if (words.some((w) => TEST_WORDS.has(w))) return 'test';
+  if (words.some((w) => TRAIN_WORDS.has(w))) return 'train';
   return undefined;
 }

@@ -77,7 +77,7 @@ function groupsFromLoose(loose: FileRef[]): ImportGroup[] {
 }
 
 /** From an <input type="file"> (with or without webkitdirectory). */
-export function groupsFromInput(list: FileList): ImportGroup[] {
+export function groupsFromInput(list: ArrayLike<File>): ImportGroup[] {
   const files = Array.from(list);
   const inFolder = files.length > 0 && files.every((f) => f.webkitRelativePath);
   if (inFolder) {

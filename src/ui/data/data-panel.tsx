@@ -2,6 +2,7 @@ import { useEffect, useState, type DragEvent } from 'react';
 import { groupsFromDrop, groupsFromInput } from './collect-files';
 import { importGroups, refreshDatasets } from './data-actions';
 import { selectBusy, selectError, selectReports, useDataStore } from './data-store';
+import { takeFiles } from '../file-input';
 import { DatasetList } from './dataset-list';
 import { ImportProgress } from './import-progress';
 import { ImportReportView } from './import-report';
@@ -42,7 +43,7 @@ export function DataPanel() {
         <p>Drop dataset folders or .zip files here ({FORMATS}).</p>
         <label>
           Choose files or zips{' '}
-          <input type="file" multiple disabled={busy} onChange={(e) => e.target.files && void importGroups(groupsFromInput(e.target.files))} />
+          <input type="file" multiple disabled={busy} onChange={(e) => void importGroups(groupsFromInput(takeFiles(e.target)))} />
         </label>{' '}
         <label>
           Choose a folder{' '}
@@ -50,7 +51,7 @@ export function DataPanel() {
             type="file"
             disabled={busy}
             ref={(el) => el?.setAttribute('webkitdirectory', '')}
-            onChange={(e) => e.target.files && void importGroups(groupsFromInput(e.target.files))}
+            onChange={(e) => void importGroups(groupsFromInput(takeFiles(e.target)))}
           />
         </label>
       </div>

@@ -1,5 +1,7 @@
 import { formatBytes, formatDuration } from '../../data/limits';
 import { computeFeatures, deleteDataset, exportDataset } from './data-actions';
+import { plural } from '../format';
+import { ImportReportView } from './import-report';
 import { SplitControls } from './split-controls';
 import { selectBusy, selectDatasets, selectFeatures, selectStorage, useDataStore } from './data-store';
 
@@ -18,7 +20,7 @@ export function DatasetList() {
         <ul data-testid="dataset-list">
           {datasets.map((d) => (
             <li key={d.id} data-testid="dataset" data-name={d.name} data-utterances={d.utterances}>
-              <strong>{d.name}</strong> · {d.utterances} utterances · {formatDuration(d.audioSeconds)} · {formatBytes(d.audioBytes)}
+              <strong>{d.name}</strong> · {plural(d.utterances, 'utterance')} · {formatDuration(d.audioSeconds)} · {formatBytes(d.audioBytes)}
               {d.report ? ` · ${d.report.formatName}` : ''}{' '}
               <button type="button" disabled={busy} onClick={() => void computeFeatures(d.id)} title="Log-mel features for every utterance, cached in IndexedDB so training does not recompute them">
                 Compute features
@@ -32,9 +34,15 @@ export function DatasetList() {
               <div>
                 <SplitControls dataset={d} />
               </div>
+              {d.report && (
+                <details>
+                  <summary>Import report</summary>
+                  <ImportReportView report={d.report} testId="dataset-report" />
+                </details>
+              )}
               {features[d.id] && (
                 <div data-testid="features-result" data-rtf={features[d.id].realTimeFactor} data-hits={features[d.id].cacheHits} data-wall-ms={Math.round(features[d.id].wallMs)}>
-                  Features ready: {features[d.id].utterances} utterances
+                  Features ready: {plural(features[d.id].utterances, 'utterance')}
                   {features[d.id].cacheHits < features[d.id].utterances ? `, computed at ${features[d.id].realTimeFactor.toFixed(0)}× real time` : ''}
                   {features[d.id].cacheHits > 0 ? `, ${features[d.id].cacheHits} from the cache` : ''}
                 </div>

@@ -1,9 +1,10 @@
 import { useApp } from '../../store/app-store';
 import { applyAdapter, importModel, selectModelId, teachWords } from '../../store/model-actions';
 import type { FileRef } from '../../workers/asr-protocol';
+import { takeFiles } from '../file-input';
 import { ModelCard } from './model-card';
 
-const refs = (files: FileList): FileRef[] => Array.from(files, (f) => ({ path: f.webkitRelativePath || f.name, file: f }));
+const refs = (files: readonly File[]): FileRef[] => files.map((f) => ({ path: f.webkitRelativePath || f.name, file: f }));
 
 /** A single-file input that hands the file on and clears itself, so the same file can be chosen again. */
 function OneFile(p: { label: string; testId: string; accept: string; onFile: (f: FileRef) => Promise<void> }) {
@@ -15,9 +16,8 @@ function OneFile(p: { label: string; testId: string; accept: string; onFile: (f:
         type="file"
         accept={p.accept}
         onChange={(e) => {
-          const f = e.target.files?.[0];
+          const [f] = takeFiles(e.target);
           if (f) void p.onFile({ path: f.name, file: f });
-          e.target.value = '';
         }}
       />
     </label>
@@ -61,10 +61,10 @@ export function ModelPanel() {
         <legend>Import a model</legend>
         <p>A model directory (model.onnx, config.json, tokens.txt, README.md, and lm.arpa and personal.txt when it decodes with a word LM) or the zip that Export produces. It is checked, then kept in this browser.</p>
         <label>
-          Files or zip <input data-testid="model-import-files" type="file" multiple accept=".zip,.onnx,.json,.txt,.md,.arpa" onChange={(e) => e.target.files && void importModel(refs(e.target.files))} />
+          Files or zip <input data-testid="model-import-files" type="file" multiple accept=".zip,.onnx,.json,.txt,.md,.arpa" onChange={(e) => void importModel(refs(takeFiles(e.target)))} />
         </label>{' '}
         <label>
-          Folder <input type="file" ref={(el) => el?.setAttribute('webkitdirectory', '')} onChange={(e) => e.target.files && void importModel(refs(e.target.files))} />
+          Folder <input type="file" ref={(el) => el?.setAttribute('webkitdirectory', '')} onChange={(e) => void importModel(refs(takeFiles(e.target)))} />
         </label>
       </fieldset>
       <fieldset>

@@ -6,6 +6,7 @@ import { LevelMeter, type LevelMeterHandle } from './level-meter';
 import { BUILT_IN_PROMPTS, parsePromptFile } from './prompts';
 import { Recorder } from './recorder';
 import { TakeCard } from './take-card';
+import { takeFiles } from '../file-input';
 
 /** Record takes (toggle, push-to-talk, auto-stop on silence), correct what the model heard, accept. */
 export function RecordPanel() {
@@ -75,7 +76,7 @@ export function RecordPanel() {
             {' '}
             Sentences from a text file{' '}
             <input type="file" accept=".txt" onChange={async (e) => {
-              const f = e.target.files?.[0];
+              const [f] = takeFiles(e.target);
               const list = f ? parsePromptFile(await f.text()) : [];
               if (list.length) {
                 setPrompts(list);

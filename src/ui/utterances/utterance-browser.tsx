@@ -4,6 +4,7 @@ import { DataStore } from '../../data/storage';
 import { deleteUtterance, setTranscript } from '../../store/utterance-edits';
 import { refreshDatasets } from '../data/data-actions';
 import { selectDatasets, useDataStore } from '../data/data-store';
+import { SplitGroups } from './split-groups';
 import { UtteranceRow } from './utterance-row';
 
 let storePromise: Promise<DataStore> | undefined;
@@ -43,6 +44,11 @@ export function UtteranceBrowser() {
     async split(u: Utterance, s: Split) {
       await (await store()).setSplit(u.id, s);
       replace({ ...u, split: s, splitLocked: true });
+    },
+    async moveAll(ids: string[], s: Split) {
+      await (await store()).setSplits(ids, s);
+      const moved = new Set(ids);
+      setUtts((list) => list.map((x) => (moved.has(x.id) ? { ...x, split: s, splitLocked: true } : x)));
     },
     async remove(u: Utterance) {
       await deleteUtterance(u.id);
@@ -91,6 +97,7 @@ export function UtteranceBrowser() {
           {shown.length} of {utts.length}
         </span>
       </div>
+      <SplitGroups utts={utts} onMove={actions.moveAll} />
       <table className="utterances" data-testid="utterance-table">
         <thead>
           <tr>
