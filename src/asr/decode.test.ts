@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ctcLoss } from './ctc';
 import { beamSearch, decodeText, GREEDY, greedyDecode } from './decode';
-import { BOS, EOS, WordLm } from './lm';
+import { BOS, EOS, UNK, WordLm } from './lm';
 import { DEFAULT_VOCAB, encodeText, makeVocab } from './vocab';
 
 const V = DEFAULT_VOCAB.tokens.length;
@@ -208,3 +208,49 @@ describe('beamSearch with a word LM', () => {
     expect(() => beamSearch(scores, DEFAULT_VOCAB, { kind: 'logProbs', lm: { model: lm, weight: 1, wordBonus: NaN } })).toThrow(/word bonus/);
   });
 });
+
+describe('beamSearch with an unknown-word cost and a trigram LM', () => {
+  // "wake up the dog" with weak spaces: each gap is blank 0.6 / space 0.35, so the audio alone
+  // prefers the glued "wakeupthedog".
+  const gap = { _: 0.6, ' ': 0.35 };
+  const spell = (w: string) => [...w].map((c) => ({ [c]: 0.9 }));
+  const scores = frames(...spell('wake'), gap, ...spell('up'), gap, ...spell('the'), gap, ...spell('dog'));
+  const lm = WordLm.fromTexts(['the dog sat on the mat', 'wake up now', 'the cat woke up', 'a dog and a cat', 'up the hill', 'wake the dog'], { order: 3 });
+
+  it('makes a glued non-word lose to the known words it glues, once its cost grows with its length', () => {
+    expect(beamSearch(scores, DEFAULT_VOCAB, { kind: 'logProbs', beamWidth: 16 })[0].text).toBe('wakeupthedog');
+    // <unk> charged once: one unknown word is cheaper than four known ones
+    expect(beamSearch(scores, DEFAULT_VOCAB, { kind: 'logProbs', beamWidth: 16, lm: { model: lm, weight: 1, wordBonus: 1 } })[0].text).toBe('wakeupthedog');
+    const fusion = { model: lm, weight: 1, wordBonus: 1, unkCharCost: 0.5 };
+    const results = beamSearch(scores, DEFAULT_VOCAB, { kind: 'logProbs', beamWidth: 16, nBest: 16, lm: fusion });
+    expect(results[0].text).toBe('wake up the dog');
+    const glued = results.find((r) => r.text === 'wakeupthedog')!;
+    const unk = lm.id(UNK);
+    const expected = lm.logProb(lm.id(BOS), unk) + lm.logProb(unk, lm.id(EOS), lm.id(BOS)) + 1 - 0.5 * 'wakeupthedog'.length;
+    expect(glued.score - glued.logProb).toBeCloseTo(expected, 10);
+  });
+
+  it('still writes a short unknown word the audio clearly says', () => {
+    const clear = frames({ z: 0.97 }, { o: 0.97 }, { g: 0.97 });
+    expect(beamSearch(clear, DEFAULT_VOCAB, { kind: 'logProbs', lm: { model: lm, weight: 0.5, wordBonus: 1, unkCharCost: 0.5 } })[0].text).toBe('zog');
+  });
+
+  it('scores each word with the two words before it', () => {
+    const fusion = { model: lm, weight: 0.7, wordBonus: 0.5, unkCharCost: 0.5 };
+    const [best] = beamSearch(scores, DEFAULT_VOCAB, { kind: 'logProbs', beamWidth: 16, lm: fusion });
+    expect(best.text).toBe('wake up the dog');
+    const ids = [BOS, 'wake', 'up', 'the', 'dog', EOS].map((w) => lm.id(w));
+    let expected = 4 * 0.5;
+    for (let i = 1; i < ids.length; i++) expected += 0.7 * lm.logProb(ids[i - 1], ids[i], i >= 2 ? ids[i - 2] : -1);
+    expect(best.score - best.logProb).toBeCloseTo(expected, 10);
+    // not what a bigram history gives
+    let bigram = 4 * 0.5;
+    for (let i = 1; i < ids.length; i++) bigram += 0.7 * lm.logProb(ids[i - 1], ids[i]);
+    expect(Math.abs(expected - bigram)).toBeGreaterThan(0.1);
+  });
+
+  it('validates the unknown-word cost', () => {
+    expect(() => beamSearch(scores, DEFAULT_VOCAB, { kind: 'logProbs', lm: { model: lm, weight: 1, wordBonus: 0, unkCharCost: -1 } })).toThrow(/unknown-word cost/);
+  });
+});
+

@@ -90,10 +90,11 @@ export interface BeamSearchOptions {
 }
 
 /**
- * Shallow fusion: each completed word adds `weight` × ln p(word | previous word) + `wordBonus`;
- * the end of the transcript adds `weight` × ln p(</s> | last word). A word still being spelled
- * whose spelling starts no vocabulary word already carries the <unk> score, so the beam drops
- * such spellings early unless the acoustics insist.
+ * Shallow fusion: each completed word adds `weight` × ln p(word | the one or two words before, as
+ * the LM's order allows) + `wordBonus`; the end of the transcript adds `weight` × ln p(</s> | …).
+ * A word the LM does not know also pays `unkCharCost` per letter. A word still being spelled whose
+ * spelling starts no vocabulary word already carries that score, so the beam drops such spellings
+ * early unless the acoustics insist.
  */
 export interface LmFusion {
   model: WordLm;
@@ -101,6 +102,12 @@ export interface LmFusion {
   weight: number;
   /** Natural-log score per word, against the LM's preference for fewer words. Typical 0–3. */
   wordBonus: number;
+  /**
+   * Natural-log cost per letter of a word the LM does not know (default 0). The LM charges <unk>
+   * once per word, whatever its length, so without it one long non-word glued from several words
+   * ("wakfollosthegaim") costs less than the known words it replaces.
+   */
+  unkCharCost?: number;
 }
 
 /** How a model's transcripts are decoded: greedy (width 1, no LM) or beam search, with or without a word LM. */
@@ -120,7 +127,8 @@ export function decodeText(scores: Float32Array | Float64Array, vocab: Vocab, de
 /** A short description of a decoding, for results and model cards. */
 export function describeDecoding(d: Decoding, beamWidth = d.beamWidth): string {
   if (beamWidth <= 1 && !d.lm) return 'greedy';
-  const lm = d.lm ? `, word bigram LM (${d.lm.model.vocabularySize} words) weight ${d.lm.weight}, word bonus ${d.lm.wordBonus}` : ', no LM';
+  const unk = d.lm?.unkCharCost ? `, unknown-word cost ${d.lm.unkCharCost} per letter` : '';
+  const lm = d.lm ? `, word ${d.lm.model.orderName} LM (${d.lm.model.vocabularySize} words) weight ${d.lm.weight}, word bonus ${d.lm.wordBonus}${unk}` : ', no LM';
   return `beam search, width ${beamWidth}${lm}`;
 }
 
@@ -139,6 +147,7 @@ interface Prefix {
   word: string; // the word being spelled ('' when there are no hotwords, lexicon or LM)
   partialBonus: number; // WordBonus.partial(word), computed once
   lmPrev: number; // LM id of the last completed word (<s> at the start)
+  lmBefore: number; // LM id of the completed word before it (-1 when lmPrev is <s>)
   slot: number; // index in the current beam, -1 when not in it
 }
 
@@ -166,7 +175,7 @@ export function beamSearch(
 
   // The beam: prefixes and, per prefix, log p(prefix, path so far ends in blank / in its last
   // label) — Hannun's p_b and p_nb.
-  let prefixes: Prefix[] = [makePrefix(null, -1, -1, 0, 0, '', 0, bonus.start)];
+  let prefixes: Prefix[] = [makePrefix(null, -1, -1, 0, 0, '', 0, bonus.start, -1)];
   const blankEnding = new Float64Array(beamWidth).fill(-Infinity);
   const labelEnding = new Float64Array(beamWidth).fill(-Infinity);
   blankEnding[0] = 0;
@@ -235,7 +244,9 @@ export function beamSearch(
       const parent = prefixes[newParent[k]];
       const c = newToken[k];
       let wordBonus = parent.completedBonus;
-      if (bonus.active) wordBonus += c === space ? bonus.completed(parent.word, parent.lmPrev) : bonus.partial(parent.word + vocab.tokens[c], parent.lmPrev);
+      if (bonus.active) {
+        wordBonus += c === space ? bonus.completed(parent.word, parent.lmPrev, parent.lmBefore) : bonus.partial(parent.word + vocab.tokens[c], parent.lmPrev, parent.lmBefore);
+      }
       rankOf[beamSize + k] = newLabel[k] + wordBonus;
     }
     taken.fill(0, 0, candidates);
@@ -260,9 +271,11 @@ export function beamSearch(
         const endsWord = c === space;
         // Spelled words are only tracked when something can score them.
         const word = endsWord || !bonus.active ? '' : parent.word + vocab.tokens[c];
-        const completedBonus = parent.completedBonus + (endsWord ? bonus.completed(parent.word, parent.lmPrev) : 0);
-        const lmPrev = endsWord && parent.word ? bonus.lmId(parent.word) : parent.lmPrev;
-        const node = makePrefix(parent, c, t, newLabel[k], completedBonus, word, bonus.partial(word, lmPrev), lmPrev);
+        const completedBonus = parent.completedBonus + (endsWord ? bonus.completed(parent.word, parent.lmPrev, parent.lmBefore) : 0);
+        const shifts = endsWord && parent.word !== '';
+        const lmPrev = shifts ? bonus.lmId(parent.word) : parent.lmPrev;
+        const lmBefore = shifts ? parent.lmPrev : parent.lmBefore;
+        const node = makePrefix(parent, c, t, newLabel[k], completedBonus, word, bonus.partial(word, lmPrev, lmBefore), lmPrev, lmBefore);
         // Replaces any stale child that fell out of the beam earlier.
         (parent.children ??= new Map()).set(c, node);
         nextPrefixes.push(node);
@@ -285,7 +298,7 @@ export function beamSearch(
       ids.reverse();
       frames.reverse();
       const logProb = logAdd(blankEnding[i], labelEnding[i]);
-      const score = logProb + prefix.completedBonus + bonus.completed(prefix.word, prefix.lmPrev) + bonus.end(prefix.word, prefix.lmPrev);
+      const score = logProb + prefix.completedBonus + bonus.completed(prefix.word, prefix.lmPrev, prefix.lmBefore) + bonus.end(prefix.word, prefix.lmPrev, prefix.lmBefore);
       return { text: tidy(decodeIds(vocab, ids)), ids, frames, logProb, score };
     })
     .sort((a, b) => b.score - a.score)
@@ -301,8 +314,9 @@ function makePrefix(
   word: string,
   partialBonus: number,
   lmPrev: number,
+  lmBefore: number,
 ): Prefix {
-  return { parent, id, frame, entryLogProb, children: null, completedBonus, word, partialBonus, lmPrev, slot: -1 };
+  return { parent, id, frame, entryLogProb, children: null, completedBonus, word, partialBonus, lmPrev, lmBefore, slot: -1 };
 }
 
 /** Score terms for words, completed or in progress: hotword and lexicon bonuses and LM scores. */
@@ -325,6 +339,8 @@ class WordBonus {
     if (lm && !(Number.isFinite(lm.weight) && lm.weight >= 0 && Number.isFinite(lm.wordBonus))) {
       throw new Error(`beamSearch: the LM weight must be a number ≥ 0 and the word bonus a number (got ${lm.weight}, ${lm.wordBonus})`);
     }
+    this.unkCharCost = lm?.unkCharCost ?? 0;
+    if (!(Number.isFinite(this.unkCharCost) && this.unkCharCost >= 0)) throw new Error(`beamSearch: the unknown-word cost must be a number ≥ 0, got ${lm?.unkCharCost}`);
     this.start = lm ? lm.model.id(BOS) : -1;
     this.unk = lm ? lm.model.id(UNK) : -1;
     for (const entry of lexicon) for (const word of words(entry)) this.lexicon.add(word);
@@ -344,35 +360,39 @@ class WordBonus {
   /** The LM history at the start of a transcript (-1 without an LM). */
   readonly start: number;
   private readonly unk: number;
+  private readonly unkCharCost: number;
 
   lmId(word: string): number {
     return this.lm ? this.lm.model.id(word) : -1;
   }
 
-  /** What completing `word` after the LM history `prev` adds. */
-  completed(word: string, prev: number): number {
+  /** What completing `word` after the LM history `before prev` adds. */
+  completed(word: string, prev: number, before: number): number {
     if (!word) return 0;
     const lists = (this.hotwords.has(word) ? this.hotwordBonus : 0) + (this.lexicon.has(word) ? this.lexiconBonus : 0);
     if (!this.lm) return lists;
-    return lists + this.lm.weight * this.lm.model.logProb(prev, this.lm.model.id(word)) + this.lm.wordBonus;
+    const id = this.lm.model.id(word);
+    const unknown = id === this.unk ? this.unkCharCost * word.length : 0;
+    return lists + this.lm.weight * this.lm.model.logProb(prev, id, before) + this.lm.wordBonus - unknown;
   }
 
   /** What ending the transcript adds after its last word (`word`, possibly '') — the LM's </s>. */
-  end(word: string, prev: number): number {
+  end(word: string, prev: number, before: number): number {
     if (!this.lm) return 0;
-    const last = word ? this.lm.model.id(word) : prev;
-    return this.lm.weight * this.lm.model.logProb(last, this.lm.model.id(EOS));
+    const model = this.lm.model;
+    return this.lm.weight * (word ? model.logProb(model.id(word), model.id(EOS), prev) : model.logProb(prev, model.id(EOS), before));
   }
 
   /**
    * Credit for a word still being spelled: the largest hotword share or list bonus it would earn
-   * if it ended here; with an LM, the <unk> score once the spelling starts no vocabulary word.
+   * if it ended here; with an LM, the <unk> score (growing with each letter) once the spelling
+   * starts no vocabulary word.
    */
-  partial(word: string, prev: number): number {
+  partial(word: string, prev: number, before: number): number {
     if (!word) return 0;
     const lists = Math.max(this.prefixes.get(word) ?? 0, (this.hotwords.has(word) ? this.hotwordBonus : 0) + (this.lexicon.has(word) ? this.lexiconBonus : 0));
     if (!this.lm || this.lm.model.isPrefix(word)) return lists;
-    return lists + this.lm.weight * this.lm.model.logProb(prev, this.unk) + this.lm.wordBonus;
+    return lists + this.lm.weight * this.lm.model.logProb(prev, this.unk, before) + this.lm.wordBonus - this.unkCharCost * word.length;
   }
 }
 

@@ -3,9 +3,13 @@ import { BOS, EOS, UNK, WordLm } from './lm';
 
 const TEXTS = ['the cat sat on the mat', 'the dog sat on the log', 'a cat and a dog', 'the cat ate', 'The Cat, sat!'];
 
-/** Σ_w p(w | v) over every word that can follow (all but <s>). */
+/** Σ_w p(w | v) over every word that can follow (all but <s>; words the model lacks are <unk>). */
 function mass(lm: WordLm, prev: string, followers: string[]): number {
-  return followers.reduce((s, w) => s + Math.exp(lm.logProb(lm.id(prev), lm.id(w))), 0);
+  return known(lm, followers).reduce((s, w) => s + Math.exp(lm.logProb(lm.id(prev), lm.id(w))), 0);
+}
+
+function known(lm: WordLm, followers: string[]): string[] {
+  return followers.filter((w) => w === EOS || w === UNK || lm.has(w));
 }
 
 describe('WordLm', () => {
@@ -47,12 +51,82 @@ describe('WordLm', () => {
     expect(back.toArpa()).toBe(arpa);
   });
 
-  it('refuses ARPA files it cannot use, saying why', () => {
-    expect(() => WordLm.fromArpa('\\data\\\nngram 1=1\nngram 2=1\nngram 3=1\n')).toThrow(/only unigram and bigram/);
+  it('refuses ARPA files it cannot use, naming the line', () => {
+    expect(() => WordLm.fromArpa('\\data\\\nngram 1=1\nngram 2=1\nngram 4=1\n')).toThrow(/line 4: only orders 1 to 3 \(unigram to trigram\) are supported, this one has 4-grams/);
     expect(() => WordLm.fromArpa('\\data\\\nngram 1=1\n\n\\1-grams:\nabc\tthe\n')).toThrow(/line 5: 'abc' is not a number/);
-    expect(() => WordLm.fromArpa('\\data\\\nngram 1=1\nngram 2=1\n\\1-grams:\n-1\tthe\n\\2-grams:\n-1\tthe cat\n')).toThrow(/'the cat' uses a word with no unigram/);
-    expect(() => WordLm.fromArpa('hello')).toThrow(/outside a section/);
+    expect(() => WordLm.fromArpa('\\data\\\nngram 1=1\nngram 2=1\n\\1-grams:\n-1\tthe\n\\2-grams:\n-1\tthe cat\n')).toThrow(/line 7: 'cat' has no unigram/);
+    expect(() => WordLm.fromArpa('hello')).toThrow(/line 1: data outside a section/);
     expect(() => WordLm.fromArpa('\\data\\\nngram 1=5\nngram 2=20000001\n')).toThrow(/line 3: 20000001 2-grams is more than this app reads \(10,000,000\); prune the model/);
+  });
+});
+
+/** The words of TRIGRAM_TEXTS, plus </s> and <unk>: everything that can follow a history. */
+const TRIGRAM_TEXTS = [
+  'the cat sat on the mat', 'the dog sat on the log', 'a cat sat on a dog', 'the cat ate the fish',
+  'a dog ate the cat food', 'the cat sat on the mat', 'the dog sat on the mat', 'on the mat sat the cat',
+];
+const triWords = [...new Set(TRIGRAM_TEXTS.flatMap((t) => t.split(' ')))];
+const triFollowers = [...triWords, EOS, UNK];
+/** Σ_w p(w | before prev) over every word that can follow. */
+function mass3(lm: WordLm, before: string, prev: string, followers = triFollowers): number {
+  return known(lm, followers).reduce((s, w) => s + Math.exp(lm.logProb(lm.id(prev), lm.id(w), lm.id(before))), 0);
+}
+/** Histories of two words: seen ones (with stored trigrams), seen words in unseen orders, <s> and <unk>. */
+const HISTORIES: [string, string][] = [[BOS, 'the'], ['the', 'cat'], ['cat', 'sat'], ['sat', 'on'], ['on', 'the'], ['the', 'mat'], ['mat', 'the'], ['dog', 'cat'], [UNK, 'the'], ['the', UNK], [BOS, 'fish']];
+
+describe('WordLm of order 3', () => {
+  it('gives every two-word history a distribution that sums to one, pruned or not', () => {
+    for (const o of [{}, { bigramMinCount: 2 }, { bigramMinCount: 2, trigramMinCount: 2 }, { minCount: 2, bigramMinCount: 2, trigramMinCount: 3 }]) {
+      const lm = WordLm.fromTexts(TRIGRAM_TEXTS, { order: 3, ...o });
+      expect(lm.order).toBe(3);
+      expect(lm.trigramCount).toBeGreaterThan(0);
+      for (const [u, v] of HISTORIES) expect(mass3(lm, u, v)).toBeCloseTo(1, 10);
+      for (const v of [BOS, 'the', 'cat', UNK]) expect(mass(lm, v, triFollowers)).toBeCloseTo(1, 10);
+    }
+    const full = WordLm.fromTexts(TRIGRAM_TEXTS, { order: 3 });
+    const pruned = WordLm.fromTexts(TRIGRAM_TEXTS, { order: 3, bigramMinCount: 2, trigramMinCount: 2 });
+    expect(pruned.trigramCount).toBeLessThan(full.trigramCount);
+    expect(pruned.bigramCount).toBeLessThan(full.bigramCount);
+  });
+
+  it('uses the word before last: what followed "on the" is likelier after "on the" than after "ate the"', () => {
+    const lm = WordLm.fromTexts(TRIGRAM_TEXTS, { order: 3 });
+    const p = (u: string, v: string, w: string) => lm.logProb(lm.id(v), lm.id(w), lm.id(u));
+    expect(p('on', 'the', 'mat')).toBeGreaterThan(p('ate', 'the', 'mat'));
+    expect(p('ate', 'the', 'fish')).toBeGreaterThan(p('on', 'the', 'fish'));
+    // a bigram model cannot tell them apart
+    const bigram = WordLm.fromTexts(TRIGRAM_TEXTS);
+    expect(bigram.logProb(bigram.id('the'), bigram.id('mat'), bigram.id('on'))).toBe(bigram.logProb(bigram.id('the'), bigram.id('mat'), bigram.id('ate')));
+    expect(lm.sentenceLogProb('the cat sat on the mat')).toBeGreaterThan(lm.sentenceLogProb('the cat sat on the fish'));
+  });
+
+  it('round-trips through ARPA text with a \\3-grams: section and bigram back-off weights', () => {
+    const lm = WordLm.fromTexts(TRIGRAM_TEXTS, { order: 3, bigramMinCount: 2 });
+    const arpa = lm.toArpa();
+    expect(arpa).toMatch(/^\\data\\\nngram 1=\d+\nngram 2=\d+\nngram 3=\d+\n/);
+    expect(arpa).toMatch(/\n\\3-grams:\n/);
+    expect(arpa).toMatch(/\n-?\d+\.\d+\ton the mat\n/);
+    expect(arpa).toMatch(/\n-?\d+\.\d+\ton the\t-?\d+\.\d+\n/);
+    const back = WordLm.fromArpa(arpa);
+    expect(back.order).toBe(3);
+    expect(back.trigramCount).toBe(lm.trigramCount);
+    for (const [u, v] of HISTORIES) {
+      for (const w of triFollowers) expect(back.logProb(back.id(v), back.id(w), back.id(u))).toBeCloseTo(lm.logProb(lm.id(v), lm.id(w), lm.id(u)), 5);
+    }
+    expect(back.toArpa()).toBe(arpa);
+  });
+
+  it('names the line of a malformed trigram file', () => {
+    const good = WordLm.fromTexts(['a b c'], { order: 3 }).toArpa();
+    const lines = good.split('\n');
+    const at = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
+    const tri = at(/\ta b c$/);
+    const edit = (i: number, line: string) => lines.map((l, k) => (k === i ? line : l)).join('\n');
+    expect(() => WordLm.fromArpa(edit(tri, '-0.5\ta b zz'))).toThrow(new RegExp(`line ${tri + 1}: 'zz' has no unigram`));
+    expect(() => WordLm.fromArpa(edit(tri, '-0.5\ta b'))).toThrow(new RegExp(`line ${tri + 1}: a 3-gram needs a probability, 3 words`));
+    expect(() => WordLm.fromArpa(edit(tri, 'x\ta b c'))).toThrow(new RegExp(`line ${tri + 1}: 'x' is not a number`));
+    expect(() => WordLm.fromArpa(edit(at(/^ngram 3=/), 'ngram 3=99'))).toThrow(new RegExp(`line ${at(/^ngram 3=/) + 1}: \\\\data\\\\ declares 99 3-grams but the file has 3`));
+    expect(() => WordLm.fromArpa(edit(at(/\tb\t/), lines[at(/\ta\t/)]))).toThrow(/unigram 'a' appears twice/);
   });
 });
 
@@ -87,5 +161,24 @@ describe('WordLm.mix', () => {
     for (const [v, w] of [['call', 'siobhan'], ['the', 'dog'], [BOS, 'siobhan'], ['log', 'call']]) {
       expect(back.logProb(back.id(v), back.id(w))).toBeCloseTo(mixed.logProb(mixed.id(v), mixed.id(w)), 5);
     }
+  });
+
+  it('mixes a trigram base with a bigram personal LM: a trigram model whose distributions sum to one', () => {
+    const tri = WordLm.fromTexts(TRIGRAM_TEXTS, { order: 3, bigramMinCount: 2, trigramMinCount: 2 });
+    const personal = WordLm.fromTexts(['siobhan sat on the mat', 'call siobhan', 'on the siobhan']);
+    const followers = [...triFollowers, 'siobhan', 'call'];
+    for (const [a, b] of [[tri, personal], [personal, tri], [tri, WordLm.fromTexts(['siobhan sat on the mat', 'call siobhan'], { order: 3 })]]) {
+      const mixed = WordLm.mix(a, b, 0.3);
+      expect(mixed.order).toBe(3);
+      for (const [u, v] of [...HISTORIES, ['call', 'siobhan'], ['on', 'the'], [BOS, 'siobhan']] as [string, string][]) expect(mass3(mixed, u, v, followers)).toBeCloseTo(1, 8);
+      for (const v of [BOS, 'the', 'siobhan', UNK]) expect(mass(mixed, v, followers)).toBeCloseTo(1, 8);
+      const back = WordLm.fromArpa(mixed.toArpa());
+      expect(back.logProb(back.id('the'), back.id('mat'), back.id('on'))).toBeCloseTo(mixed.logProb(mixed.id('the'), mixed.id('mat'), mixed.id('on')), 5);
+    }
+    // a trigram either side stores gets its exact mixture; the personal word after "on the" too
+    const mixed = WordLm.mix(tri, personal, 0.3);
+    const p3 = (m: WordLm, u: string, v: string, w: string) => Math.exp(m.logProb(m.id(v), m.id(w), m.id(u)));
+    expect(p3(mixed, 'on', 'the', 'mat')).toBeCloseTo(0.7 * p3(tri, 'on', 'the', 'mat') + 0.3 * p3(personal, 'on', 'the', 'mat'), 10);
+    expect(p3(mixed, 'on', 'the', 'siobhan')).toBeGreaterThanOrEqual(0.3 * p3(personal, 'on', 'the', 'siobhan') - 1e-12);
   });
 });

@@ -66,7 +66,8 @@ describe('model directory', () => {
     expect(readModelDir(files().files).decoding).toEqual({ beamWidth: 1 });
     expect(readModelDir({ ...files().files, 'lm.arpa': arpa }).decoding).toEqual({ beamWidth: 1 });
     expect(problems({ ...f, 'lm.arpa': undefined })).toEqual(['config.json: decoder.lmWeight is set but lm.arpa is missing']);
-    expect(problems({ ...f, 'lm.arpa': enc('\\data\\\nngram 3=4\n') })[0]).toMatch(/^lm.arpa: ARPA line 2: only unigram and bigram/);
+    expect(problems({ ...f, 'lm.arpa': enc('\\data\\\nngram 4=4\n') })[0]).toMatch(/^lm.arpa: ARPA line 2: only orders 1 to 3/);
+    expect(problems({ ...f, 'config.json': enc(JSON.stringify({ ...JSON.parse(new TextDecoder().decode(f['config.json'])), decoder: { ...decoder, unkCharCost: -1 } })) })[0]).toMatch(/unkCharCost must be a number ≥ 0/);
     const cfg = JSON.parse(new TextDecoder().decode(f['config.json']));
     expect(problems({ ...f, 'config.json': enc(JSON.stringify({ ...cfg, decoder: { ...decoder, beamWidth: 0 } })) })[0]).toMatch(/decoder.beamWidth must be an integer/);
   });

@@ -3,7 +3,7 @@
 //   config.json  everything needed to compute features and decode (ModelConfig below)
 //   tokens.txt   `<token> <id>` per line (sherpa-onnx style)
 //   README.md    the model card
-//   lm.arpa      optional: a word bigram LM (ARPA text) that config.json's `decoder` fuses into a
+//   lm.arpa      optional: a word n-gram LM of order ≤ 3 (ARPA text) that config.json's `decoder` fuses into a
 //                beam search; without it (or without `decoder`) transcripts are greedy
 //   personal.txt optional, fine-tuned models: the transcripts they were trained on, one per line;
 //                an LM of them is mixed into lm.arpa's (decoder.personalShare) when the model loads.
@@ -43,6 +43,8 @@ export interface DecoderConfig {
   lmWeight: number;
   /** Natural-log score per word with the LM. */
   wordBonus: number;
+  /** Natural-log cost per letter of a word lm.arpa does not know (absent: 0). */
+  unkCharCost?: number;
   /** Share of personal.txt's LM in the mixture with lm.arpa (absent or 0: lm.arpa alone). */
   personalShare?: number;
 }
@@ -195,6 +197,7 @@ export function readModelDir(files: Record<string, Uint8Array | undefined>): Loa
     if (!Number.isInteger(d.beamWidth) || d.beamWidth < 1 || d.beamWidth > 256) problems.push(`config.json: decoder.beamWidth must be an integer from 1 to 256, got ${JSON.stringify(d.beamWidth)}`);
     if (!(typeof d.lmWeight === 'number' && d.lmWeight >= 0)) problems.push(`config.json: decoder.lmWeight must be a number ≥ 0, got ${JSON.stringify(d.lmWeight)}`);
     if (!(typeof d.wordBonus === 'number' && Number.isFinite(d.wordBonus))) problems.push(`config.json: decoder.wordBonus must be a number, got ${JSON.stringify(d.wordBonus)}`);
+    if (d.unkCharCost !== undefined && !(typeof d.unkCharCost === 'number' && Number.isFinite(d.unkCharCost) && d.unkCharCost >= 0)) problems.push(`config.json: decoder.unkCharCost must be a number ≥ 0, got ${JSON.stringify(d.unkCharCost)}`);
     if (d.personalShare !== undefined && !(typeof d.personalShare === 'number' && d.personalShare >= 0 && d.personalShare <= 1)) problems.push(`config.json: decoder.personalShare must be a number from 0 to 1, got ${JSON.stringify(d.personalShare)}`);
   }
   const lmArpa = files['lm.arpa'];
@@ -203,7 +206,7 @@ export function readModelDir(files: Record<string, Uint8Array | undefined>): Loa
     try {
       let lm = WordLm.fromArpa(text.decode(lmArpa));
       if (personalTexts?.length && d?.personalShare) lm = WordLm.mix(lm, WordLm.fromTexts(personalTexts), d.personalShare);
-      if (d) decoding = { beamWidth: d.beamWidth, lm: d.lmWeight > 0 ? { model: lm, weight: d.lmWeight, wordBonus: d.wordBonus } : undefined };
+      if (d) decoding = { beamWidth: d.beamWidth, lm: d.lmWeight > 0 ? { model: lm, weight: d.lmWeight, wordBonus: d.wordBonus, ...(d.unkCharCost ? { unkCharCost: d.unkCharCost } : {}) } : undefined };
     } catch (e) {
       problems.push(`lm.arpa: ${(e as Error).message}`);
     }

@@ -21,7 +21,7 @@ const record: FineTuneRecord = {
 const p = (lm: WordLm, v: string, w: string) => Math.exp(lm.logProb(lm.id(v), lm.id(w)));
 
 describe('personal LM', () => {
-  const base = readModelDir(writeModelDir({ arch: ARCH, weights, vocab: DEFAULT_VOCAB, card: '', decoder: { beamWidth: 4, lmWeight: 0.5, wordBonus: 1 }, lmArpa: baseArpa }));
+  const base = readModelDir(writeModelDir({ arch: ARCH, weights, vocab: DEFAULT_VOCAB, card: '', decoder: { beamWidth: 4, lmWeight: 0.5, wordBonus: 1, unkCharCost: 0.3 }, lmArpa: baseArpa }));
 
   it('is nothing for a model without an LM, a zero share or no texts', () => {
     const greedy = readModelDir(writeModelDir({ arch: ARCH, weights, vocab: DEFAULT_VOCAB, card: '' }));
