@@ -6,6 +6,7 @@ import { AudioDecodeError, decodeAudio, sniffFormat, type AudioFormat } from '..
 import { DEFAULT_VOCAB, outOfVocab, type Vocab } from '../asr/vocab';
 import { normalizeText } from '../asr/text-normalize';
 import { detectFormat, FORMAT_NAMES, type ParsedItem } from './formats';
+import { asWindows1252, invalidUtf8, textEncoding, type InvalidUtf8 } from './formats/text';
 import { DEFAULT_LIMITS, formatBytes, type ImportLimits } from './limits';
 import { newId, sha256Hex, type NewUtterance } from './model';
 import { countIssues, SEVERITY, type ImportIssue, type ImportReport, type IssueKind, type SplitSource } from './report';
@@ -152,6 +153,25 @@ export async function importDataset(input: readonly ImportFile[], opts: ImportOp
   timings.parseMs = now() - tp;
   for (const pi of parsed.issues) issue(pi.kind, pi.file, pi.reason, { line: pi.line, field: pi.field });
 
+  // Text encodings of the metadata: UTF-16 (marked by its BOM) was decoded, and is said so; bytes
+  // that are not UTF-8 became U+FFFD, so the rows they are on are refused, naming line and byte.
+  const badBytes = new Map<string, Map<number, InvalidUtf8>>(); // file → line → first bad byte
+  for (const path of parsed.metadataFiles) {
+    const meta = files.find((f) => f.path === path);
+    const bytes = meta && (await meta.read().catch(() => undefined));
+    if (!bytes) continue;
+    const encoding = textEncoding(bytes);
+    if (encoding !== 'utf-8') {
+      issue('text-encoding', path, `decoded as ${encoding === 'utf-16le' ? 'UTF-16 little-endian' : 'UTF-16 big-endian'}, as its byte-order mark says`);
+      continue;
+    }
+    const bad = invalidUtf8(bytes);
+    if (bad.length === 0) continue;
+    const lines = new Map<number, InvalidUtf8>();
+    for (const b of bad) if (!lines.has(b.line)) lines.set(b.line, b);
+    badBytes.set(path, lines);
+  }
+
   // Files the layout did not use: audio lacks a transcript, anything else is not ours.
   const used = new Set(parsed.metadataFiles);
   for (const item of parsed.items) if (item.audio) used.add(item.audio.path);
@@ -197,6 +217,12 @@ export async function importDataset(input: readonly ImportFile[], opts: ImportOp
       continue;
     }
     // Text first: it is cheap, and an unusable transcript saves decoding the audio.
+    const bad = badBytes.get(item.source.file);
+    const badAt = bad && (item.source.line !== undefined ? bad.get(item.source.line) : bad.values().next().value);
+    if (bad && (badAt || item.transcript.includes('\uFFFD'))) {
+      issue('bad-encoding', item.source.file, notUtf8(badAt ?? bad.values().next().value!), where);
+      continue;
+    }
     if (item.transcript.trim() === '') {
       issue('empty-text', label, `the transcript in ${item.source.file} is empty`, where);
       continue;
@@ -211,7 +237,8 @@ export async function importDataset(input: readonly ImportFile[], opts: ImportOp
       issue('out-of-vocabulary', label, `characters outside the model's vocabulary even after normalization: ${showChars(stillMissing)} (normalized: ${JSON.stringify(text)})`, { ...where, characters: stillMissing, normalized: text });
       continue;
     }
-    const rawMissing = outOfVocab(vocab, item.transcript);
+    // case folding is not worth a warning (LibriSpeech is all capitals); other characters dropped are
+    const rawMissing = outOfVocab(vocab, item.transcript.toLowerCase());
     let bytes: Uint8Array;
     try {
       readAhead(i);
@@ -314,6 +341,13 @@ export async function importDataset(input: readonly ImportFile[], opts: ImportOp
     timings,
   };
   return { report, utterances };
+}
+
+function notUtf8(at: InvalidUtf8): string {
+  const hex = `0x${at.byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  const legacy = asWindows1252(at.byte);
+  const hint = legacy !== '\uFFFD' && legacy.trim() !== '' ? ` (in Latin-1/Windows-1252 that byte is ${JSON.stringify(legacy)})` : '';
+  return `line ${at.line}, byte ${at.byteInLine} (offset ${at.offset} in the file): ${hex} is not valid UTF-8${hint}. The row is skipped: save the file as UTF-8 and import it again`;
 }
 
 function showChars(chars: readonly string[]): string {

@@ -7,6 +7,8 @@ export type IssueKind =
   | 'missing-transcript' // audio with no transcript
   | 'missing-audio' // transcript (or manifest row) whose audio is not in the import
   | 'empty-text'
+  | 'bad-encoding' // a transcript line that is not valid UTF-8 (a Latin-1 or Windows-1252 file, say)
+  | 'text-encoding' // a metadata file decoded from the encoding its byte-order mark names (UTF-16)
   | 'out-of-vocabulary' // characters the model cannot write, even after normalization
   | 'normalized' // kept, but the text was changed to fit the vocabulary
   | 'too-short'
@@ -28,6 +30,8 @@ export const SEVERITY: Readonly<Record<IssueKind, Severity>> = {
   'missing-transcript': 'rejected',
   'missing-audio': 'rejected',
   'empty-text': 'rejected',
+  'bad-encoding': 'rejected',
+  'text-encoding': 'changed',
   'out-of-vocabulary': 'rejected',
   normalized: 'changed',
   'too-short': 'rejected',
@@ -48,6 +52,8 @@ export const ISSUE_LABELS: Readonly<Record<IssueKind, string>> = {
   'missing-transcript': 'Audio without a transcript',
   'missing-audio': 'Transcript without audio',
   'empty-text': 'Empty transcript',
+  'bad-encoding': 'Text that is not valid UTF-8',
+  'text-encoding': 'Text decoded from UTF-16',
   'out-of-vocabulary': 'Characters outside the vocabulary',
   normalized: 'Transcript normalized',
   'too-short': 'Clip too short',

@@ -185,7 +185,8 @@ export function librispeechSample(flac?: Uint8Array): SampleDataset {
     }),
     expect: {
       accepted: 2,
-      counts: { 'bad-manifest-row': 1, 'truncated-audio': 1, 'undecodable-audio': 1, 'out-of-vocabulary': 1, 'missing-audio': 1, 'missing-transcript': 1, normalized: 2 },
+      // capitals are folded without a warning: LibriSpeech writes every transcript in them
+      counts: { 'bad-manifest-row': 1, 'truncated-audio': 1, 'undecodable-audio': 1, 'out-of-vocabulary': 1, 'missing-audio': 1, 'missing-transcript': 1 },
     },
   };
 }
