@@ -68,6 +68,8 @@ describe('journey 3: reload mid-training and resume', () => {
     await page.getByTestId('resume-run-wasm').click();
     await page.locator('[data-testid=run-status][data-status=running]').waitFor({ timeout: 120_000 });
     expect(await page.getByTestId('train-backend').innerText()).toMatch(/^Training on wasm:/);
+    // the reason is the button just pressed, not the training settings (which say WebGPU)
+    expect(await page.getByTestId('train-backend').innerText()).toMatch(/chosen when resuming \("Resume on WASM"\)/);
     await expect.poll(async () => Number(await page.getByTestId('run-step').innerText()), { timeout: 300_000 }).toBeGreaterThan(from + 2);
     await page.getByTestId('train-stop').click();
     await page.locator('[data-testid=run-status][data-status=stopped]').waitFor({ timeout: 120_000 });

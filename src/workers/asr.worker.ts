@@ -6,6 +6,7 @@ import { expose, transfer } from 'comlink';
 import { readModelDir, ModelDirError, type LoadedModel } from '../asr/model-dir';
 import { Recognizer } from '../asr/recognizer';
 import { utteranceSamples } from '../data/features';
+import { fileStem } from '../data/file-name';
 import { DataStore } from '../data/storage';
 import type { Backend } from '../runtime/types';
 import { wasmBackend } from '../runtime/web';
@@ -143,8 +144,7 @@ const api: AsrApi = {
     const m = await (await appDb()).get('models', modelId);
     if (!m) throw new Error(`model ${modelId} is not stored`);
     const zip = modelZip(m.files);
-    const safe = m.name.replace(/[^\w.-]+/g, '_') || 'model';
-    return transfer({ zip, fileName: `${safe}.zip`, adapter: m.adapter }, [zip.buffer as ArrayBuffer]);
+    return transfer({ zip, fileName: `${fileStem(m.name, 'model')}.zip`, adapter: m.adapter }, [zip.buffer as ArrayBuffer]);
   },
 };
 

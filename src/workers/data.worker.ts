@@ -4,6 +4,7 @@
 import { DEFAULT_FRONTEND, decodeMono } from '../audio';
 import { exportDatasetZip } from '../data/export';
 import { FeatureSource } from '../data/features';
+import { fileStem } from '../data/file-name';
 import { importDataset, type ImportFile } from '../data/import';
 import type { NewUtterance } from '../data/model';
 import { assignSplits, drawnSplitNote } from '../data/splits';
@@ -124,7 +125,7 @@ const handlers: { [K in DataMethod]: Handler<K> } = {
     const zip = await exportDatasetZip(db, args.datasetId, (done, total) => progress({ phase: 'export', done, total }));
     const buffer = zip.byteOffset === 0 && zip.byteLength === zip.buffer.byteLength ? (zip.buffer as ArrayBuffer) : (zip.slice().buffer as ArrayBuffer);
     transfer.push(buffer);
-    return { zip: buffer, fileName: `${ds.name.replace(/[^\w.-]+/g, '_') || 'dataset'}.zip` };
+    return { zip: buffer, fileName: `${fileStem(ds.name, 'dataset')}.zip` };
   },
 
   async delete(args) {

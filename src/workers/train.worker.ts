@@ -42,8 +42,9 @@ class Control implements LoopControl {
 let control: Control | undefined;
 let busy = false;
 
-async function makeBackend(choice: TrainSettings['backend'], model: LoadedModel): Promise<Backend> {
-  if (choice === 'wasm') return wasmBackend({}, 'chosen in the training settings');
+/** `asker`: who asked for `choice` (the training settings, or the Resume on WASM button). */
+async function makeBackend(choice: TrainSettings['backend'], model: LoadedModel, asker = 'chosen in the training settings'): Promise<Backend> {
+  if (choice === 'wasm') return wasmBackend({}, asker);
   if (choice === 'webgpu') return await webGpuBackend();
   // 'auto': the backend measured fastest for this model here (measured once, shared with transcription)
   const { backend, choice: why } = await backendFor({ onnx: model.onnx, nMels: model.config.arch.nMels });
@@ -78,7 +79,8 @@ async function run(record: RunRecord, resumeFrom: { bytes: Uint8Array; position:
     store = await DataStore.open();
     const s = record.settings;
     const data = await new IdbTrainData(store, model.vocab, model.config.frontEnd, { batchSeconds: s.batchSeconds, stretch: s.augment.speed ? 1.12 : 1 }, augmentConfig(s.augment), s.seed).init(record.datasetIds);
-    const backend = await makeBackend(backendChoice, model);
+    // a resume on another backend than the settings' was asked for by the Resume button
+    const backend = await makeBackend(backendChoice, model, resumeFrom && backendChoice !== s.backend ? 'chosen when resuming ("Resume on WASM")' : undefined);
     const epochSteps = await data.epochLength(0);
     const totalSteps = record.totalSteps || (s.length.unit === 'epochs' ? Math.max(1, Math.round(s.length.value * epochSteps)) : s.length.value);
     record = await updateRun(runId, { totalSteps, backend: `${backend.info.name}: ${backend.info.device}`, status: 'running', message: undefined });
