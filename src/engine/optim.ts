@@ -33,8 +33,8 @@ export interface UpdateInputs {
   lr: Value;
   /** Whether weight decay applies to a parameter (by name). */
   decays: (name: string) => boolean;
-  /** With decayTo 'start': each parameter's starting value, parallel to params. */
-  anchors?: Value[];
+  /** With decayTo 'start': each decaying parameter's starting value, parallel to params. */
+  anchors?: (Value | undefined)[];
 }
 
 export interface UpdateOutputs {
@@ -73,7 +73,8 @@ function adamw(cfg: Extract<OptimizerConfig, { kind: 'adamw' }>, u: UpdateInputs
       const grad = u.grads[i];
       const m = add(mul(u.slots[0][i], b1), mul(grad, 1 - b1));
       const v = add(mul(u.slots[1][i], b2), mul(mul(grad, grad), 1 - b2));
-      const decayed = !(wd > 0 && u.decays(p.name)) ? p : u.anchors ? sub(p, mul(sub(p, u.anchors[i]), mul(u.lr, wd))) : mul(p, decayFactor);
+      const anchor = u.anchors?.[i];
+      const decayed = !(wd > 0 && u.decays(p.name)) ? p : anchor ? sub(p, mul(sub(p, anchor), mul(u.lr, wd))) : mul(p, decayFactor);
       // m̂/(√v̂ + ε) = (m/(1−β1ᵗ)) / (√v·(1/√(1−β2ᵗ)) + ε)
       const denom = add(mul(sqrt(v), invSqrtBc2), eps);
       params.push(sub(decayed, mul(stepSize, div(m, denom))));
@@ -96,7 +97,8 @@ function sgd(cfg: Extract<OptimizerConfig, { kind: 'sgd' }>, u: UpdateInputs): U
   const bufs: Value[] = [];
   u.params.forEach((p, i) => {
     u.g.scope(p.name, () => {
-      const grad = wd > 0 && u.decays(p.name) ? add(u.grads[i], mul(u.anchors ? sub(p, u.anchors[i]) : p, wd)) : u.grads[i];
+      const anchor = u.anchors?.[i];
+      const grad = wd > 0 && u.decays(p.name) ? add(u.grads[i], mul(anchor ? sub(p, anchor) : p, wd)) : u.grads[i];
       const dir = mu > 0 ? add(mul(u.slots[0][i], mu), grad) : grad;
       if (mu > 0) bufs.push(dir);
       params.push(sub(p, mul(dir, u.lr)));

@@ -96,6 +96,7 @@ export function buildTrainingGraph(g: GraphBuilder, opts: TrainGraphOptions): Tr
     let ok = less(gradNorm, FINITE_LIMIT);
     if (opts.loss) ok = and(ok, less(abs(opts.loss), FINITE_LIMIT));
 
+    const decays = opts.decays ?? (() => true);
     const upd = emitUpdate(opts.optimizer, {
       g,
       params: live.map((p) => p.value),
@@ -103,9 +104,9 @@ export function buildTrainingGraph(g: GraphBuilder, opts: TrainGraphOptions): Tr
       slots,
       step,
       lr,
-      decays: opts.decays ?? (() => true),
-      // L2-SP: the starting values ride along as constants, so decay pulls toward them
-      anchors: opts.optimizer.decayTo === 'start' ? live.map((p) => g.initializer(`anchor.${p.value.name}`, 'float32', p.value.dims, p.init.data)) : undefined,
+      decays,
+      // L2-SP: the starting values of decaying parameters ride along as constants, so decay pulls toward them
+      anchors: opts.optimizer.decayTo === 'start' && (opts.optimizer.weightDecay ?? 1) > 0 ? live.map((p) => (decays(p.value.name) ? g.initializer(`anchor.${p.value.name}`, 'float32', p.value.dims, p.init.data) : undefined)) : undefined,
     });
 
     const state: StateSlot[] = [];
