@@ -31,6 +31,8 @@ const config = JSON.parse(c.metadata.config) as ModelConfig;
 const weights: Weights = new Map();
 for (const [name, t] of c.tensors) weights.set(name, t.data as Float32Array);
 const base = a.base ? loadModelFromDisk(a.base) : undefined;
+// a decoder that fuses an LM needs lm.arpa: without one the model decodes greedily
+const decoder = config.decoder ?? base?.config.decoder;
 const files = writeModelDir({
   arch: config.arch,
   weights: mergeLora(weights, config.adapters),
@@ -39,7 +41,7 @@ const files = writeModelDir({
   adapters: { bottleneck: config.adapters?.bottleneck },
   card: a.card ? readFileSync(a.card, 'utf8') : '# Earshot model trained with PyTorch\n',
   provenance: { ...(config.provenance ?? {}), ...JSON.parse(a.provenance!) },
-  decoder: config.decoder ?? base?.config.decoder,
+  decoder: decoder && (decoder.lmWeight === 0 || base?.lmArpa) ? decoder : undefined,
   lmArpa: base?.lmArpa,
 });
 mkdirSync(a.out, { recursive: true });
