@@ -11,6 +11,8 @@ import { readManifest, type ManifestRow } from './eval';
 
 export interface ManifestUtterance {
   id: string;
+  /** Its index in the rows it was loaded from. */
+  row: number;
   text: string;
   samples: Float32Array;
   seconds: number;
@@ -43,7 +45,7 @@ export async function loadRows(rows: ManifestRow[], vocab: Vocab, sampleRate: nu
         const start = Math.round((r.offset ?? 0) * sampleRate);
         samples = samples.subarray(start, r.duration ? start + Math.round(r.duration * sampleRate) : undefined);
       }
-      out.push({ id: `${i}:${r.path}`, text, samples, seconds: samples.length / sampleRate });
+      out.push({ id: `${i}:${r.path}`, row: i, text, samples, seconds: samples.length / sampleRate });
     } catch (e) {
       warn(`${r.path}: ${(e as Error).message}; left out`);
     }

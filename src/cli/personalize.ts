@@ -4,11 +4,11 @@
 // utterances for each size n — adapted with the one recipe (src/train/recipe.ts) and adopted only
 // if it is no worse on held-out takes (src/train/adoption.ts), as the app does. Progress goes to
 // stderr; the last stdout line is one JSON object (scripts/plot-personalization.ts plots it).
-import { readModelDir, type LoadedModel } from '../asr/model-dir';
+import { cpus } from 'node:os';
 import { describeDecoding, GREEDY } from '../asr/decode';
+import { readModelDir, type LoadedModel } from '../asr/model-dir';
 import { Recognizer } from '../asr/recognizer';
 import { cer, wer } from '../asr/wer';
-import { cpus } from 'node:os';
 import { nodeBackend } from '../runtime/node';
 import { adoptionVerdict, splitHeldOut, type AdoptionReason } from '../train/adoption';
 import { fineTunedModelDir, type Metrics } from '../train/export';
@@ -123,8 +123,8 @@ export async function personalize(o: PersonalizeOptions, base: LoadedModel = loa
     };
     const test = await loadRows(all.slice(all.length - plan.test), base.vocab, sr, warn);
     const maxN = Math.max(0, ...plan.sizes);
-    // the first maxN rows, each tagged with its row index so that size n takes rows [0, n)
-    const pool = (await Promise.all(all.slice(0, maxN).map(async (r, i) => (await loadRows([r], base.vocab, sr, warn)).map((u) => ({ ...u, row: i }))))).flat();
+    // the first maxN rows; size n takes those of rows [0, n) that loaded
+    const pool = await loadRows(all.slice(0, maxN), base.vocab, sr, warn);
     const refs = test.map((u) => u.text);
     const baseHyps = await transcribe(base, test);
     const baseAll = score(refs, baseHyps, new Set());
