@@ -1,17 +1,28 @@
-// Builds the word bigram LM a model directory decodes with (lm.arpa) and, optionally, picks its
-// fusion weight and word bonus on a tuning manifest, then records them in config.json's `decoder`.
+// Builds the word LM a model directory decodes with (lm.arpa), tunes the decoder on the
+// development sets, and records the settings in config.json's `decoder` — one command, so it can
+// be rerun whenever the acoustic model changes:
 //
-//   npx tsx scripts/build-lm.ts --model <dir> --texts <file>[,<file>…] [--exclude-speakers <manifest>:<N>]
-//     [--bigram-min-count 3] [--beam 16] [--weight X --word-bonus Y | --tune <manifest.jsonl>[:N]]
+//   npx tsx scripts/build-lm.ts --model <dir>
+//     [--texts <file>[,<file>…]]   default: ../shared/text/librispeech_train_transcripts.txt.gz and the
+//                                  transcripts of the base-model training sets (speechocean762/train,
+//                                  librispeech_train28, train_extra)
+//     [--order 3] [--min-count 2] [--bigram-min-count 5] [--trigram-min-count 6]
+//     [--tune <manifest>[:N][,…]]  default: speechocean762/dev and librispeech_dev4, 100 clips each
+//     [--beam 16] | [--no-tune --weight X --word-bonus Y --unk-char-cost Z]
 //
-// A text file is a NeMo manifest or any JSON-lines file with a "text" field, or plain text with
-// one sentence per line. `--exclude-speakers m.jsonl:5` leaves out the texts of the first five
-// speakers (sorted) of that manifest — the base model's monitoring speakers — so that `--tune` on
-// their audio picks the weights on transcripts the LM has not seen (`--tune m.jsonl:5` takes the
-// same first five speakers). Prints one JSON object.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// Texts: gzip or plain text with one sentence per line, or JSON lines with a "text" field (NeMo
+// manifests). A development, evaluation or personal_* set is refused as LM text: it must stay
+// unseen. Tuning: the acoustic model runs once per tuning clip (its logits are cached on disk,
+// keyed by model.onnx, so a rerun on the same model skips it); every decoder setting then only
+// re-runs the beam search. N clips are taken evenly spaced through a manifest so that all its
+// speakers count. The LM weight, word bonus and unknown-word cost per letter are tuned by
+// coordinate descent on the mean WER of the tuning sets (ties: mean CER). Prints one JSON object.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { gunzipSync } from 'node:zlib';
 import { decodeText, type Decoding } from '../src/asr/decode';
 import { WordLm } from '../src/asr/lm';
 import { Recognizer } from '../src/asr/recognizer';
@@ -21,105 +32,199 @@ import { readManifest } from '../src/cli/eval';
 import { loadModelFromDisk } from '../src/cli/model-files';
 import { nodeBackend } from '../src/runtime/node';
 
+const SHARED = resolve(import.meta.dirname, '../../shared');
+const DEFAULT_TEXTS = [
+  `${SHARED}/text/librispeech_train_transcripts.txt.gz`,
+  `${SHARED}/speech/speechocean762/train/manifest.jsonl`,
+  `${SHARED}/speech/librispeech_train28/manifest.jsonl`,
+  `${SHARED}/speech/train_extra/manifest.jsonl`,
+];
+const DEFAULT_TUNE = [`${SHARED}/speech/speechocean762/dev/manifest.jsonl:100`, `${SHARED}/speech/librispeech_dev4/manifest.jsonl:100`];
+/** Sets that must never become LM text (../shared/speech/README.md: development, evaluation, personalization). */
+const HELD_OUT = /(^|[/_-])(dev\d*|eval|test|personal_[^/]*|ljspeech_coqui|misc_samples|pocketsphinx_testdata)([/_.-]|$)/;
+
 const { values: a } = parseArgs({
   options: {
     model: { type: 'string' },
-    texts: { type: 'string' },
-    'exclude-speakers': { type: 'string' },
-    'bigram-min-count': { type: 'string', default: '3' },
+    texts: { type: 'string', default: DEFAULT_TEXTS.join(',') },
+    order: { type: 'string', default: '3' },
+    'min-count': { type: 'string', default: '2' },
+    'bigram-min-count': { type: 'string', default: '5' },
+    'trigram-min-count': { type: 'string', default: '6' },
     beam: { type: 'string', default: '16' },
+    tune: { type: 'string', default: DEFAULT_TUNE.join(',') },
+    'no-tune': { type: 'boolean', default: false },
     weight: { type: 'string' },
     'word-bonus': { type: 'string' },
-    tune: { type: 'string' },
+    'unk-char-cost': { type: 'string' },
+    cache: { type: 'string', default: join(tmpdir(), 'earshot-build-lm') },
   },
 });
-if (!a.model || !a.texts) throw new Error('usage: build-lm.ts --model <dir> --texts <file>[,<file>…] [--tune <manifest> | --weight X --word-bonus Y]');
+if (!a.model) throw new Error('usage: build-lm.ts --model <dir> [--texts …] [--tune <manifest>[:N],… | --no-tune --weight X --word-bonus Y --unk-char-cost Z]');
+const log = (m: string) => process.stderr.write(`[build-lm] ${m}\n`);
 
-interface Line {
-  text?: string;
-  speaker?: string;
-}
-let excluded = new Set<string>();
-let excludedFrom = '';
-if (a['exclude-speakers']) {
-  const [file, n] = a['exclude-speakers'].split(':');
-  const speakers = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as Line).speaker ?? '');
-  excluded = new Set([...new Set(speakers)].sort().slice(0, Number(n)));
-  excludedFrom = file;
-}
+// --- the LM ---------------------------------------------------------------------------------------
+const tuneFiles = a['no-tune'] ? [] : a.tune!.split(',').map((t) => resolve(t.split(':')[0]));
 const texts: string[] = [];
 const sources: Record<string, number> = {};
-for (const file of a.texts.split(',')) {
+for (const file of a.texts!.split(',').map((f) => resolve(f))) {
+  if (HELD_OUT.test(file) || tuneFiles.includes(file)) throw new Error(`${file} is a development, evaluation or personal set: it cannot be LM text`);
+  const bytes = readFileSync(file);
+  const content = file.endsWith('.gz') ? gunzipSync(bytes).toString('utf8') : bytes.toString('utf8');
   let n = 0;
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
+  for (const line of content.split('\n')) {
     if (!line.trim()) continue;
     if (line.trimStart().startsWith('{')) {
-      const r = JSON.parse(line) as Line;
+      const r = JSON.parse(line) as { text?: unknown };
       if (typeof r.text !== 'string') continue;
-      if (file === excludedFrom && r.speaker !== undefined && excluded.has(r.speaker)) continue;
       texts.push(r.text);
     } else texts.push(line);
     n++;
   }
   sources[file] = n;
 }
+const lmOptions = { order: Number(a.order), minCount: Number(a['min-count']), bigramMinCount: Number(a['bigram-min-count']), trigramMinCount: Number(a['trigram-min-count']) };
+let t0 = performance.now();
+const lm = WordLm.fromTexts(texts, lmOptions);
+const buildSeconds = (performance.now() - t0) / 1000;
+const arpaText = lm.toArpa();
+const arpa = new TextEncoder().encode(arpaText);
+// What the app pays when it opens the model: decode the bytes and parse them.
+t0 = performance.now();
+const loaded = WordLm.fromArpa(new TextDecoder().decode(arpa));
+const loadMs = performance.now() - t0;
+log(`LM: ${lm.vocabularySize} words, ${lm.bigramCount} bigrams, ${lm.trigramCount} trigrams, ${(arpa.byteLength / 1e6).toFixed(1)} MB, built in ${buildSeconds.toFixed(0)} s, read back in ${loadMs.toFixed(0)} ms`);
 
-const lm = WordLm.fromTexts(texts, { bigramMinCount: Number(a['bigram-min-count']) });
-const arpa = new TextEncoder().encode(lm.toArpa());
+// --- tuning -----------------------------------------------------------------------------------------
 const model = loadModelFromDisk(a.model);
 const beamWidth = Number(a.beam);
-
-let weight = a.weight !== undefined ? Number(a.weight) : 0.5;
-let wordBonus = a['word-bonus'] !== undefined ? Number(a['word-bonus']) : 1.5;
-const tuning: { weight: number; word_bonus: number; wer: number; cer: number }[] = [];
-let greedyTune: { wer: number; cer: number } | undefined;
-let tuneUtterances = 0;
-if (a.tune) {
-  // Logits once, then every (weight, bonus) pair decodes them.
-  const rec = await Recognizer.create(nodeBackend({}), model);
-  const items: { text: string; logits: Float32Array }[] = [];
-  const [tuneFile, tuneSpeakers] = a.tune.split(':');
-  let rows = readManifest(tuneFile);
-  if (tuneSpeakers) {
-    const keep = new Set([...new Set(rows.map((r) => r.speaker ?? ''))].sort().slice(0, Number(tuneSpeakers)));
-    rows = rows.filter((r) => keep.has(r.speaker ?? ''));
-  }
-  for (const r of rows) {
-    const samples = await decodeMono(new Uint8Array(readFileSync(r.path)), model.config.frontEnd.sampleRate, r.path);
-    items.push({ text: r.text, logits: (await rec.logits(samples)).data });
-  }
-  await rec.release();
-  const refs = items.map((i) => i.text);
-  tuneUtterances = items.length;
-  const score = (d: Decoding) => {
-    const hyps = items.map((i) => (i.logits.length ? decodeText(i.logits, model.vocab, d) : ''));
-    return { wer: wer(refs, hyps).errorRate, cer: cer(refs, hyps).errorRate };
+interface Setting {
+  weight: number;
+  wordBonus: number;
+  unkCharCost: number;
+}
+let best: Setting = { weight: Number(a.weight ?? 0.5), wordBonus: Number(a['word-bonus'] ?? 1.5), unkCharCost: Number(a['unk-char-cost'] ?? 0.5) };
+interface Scored extends Setting {
+  wer: number;
+  cer: number;
+  per_set: { wer: number; cer: number }[];
+  decode_seconds: number;
+}
+const tried: Scored[] = [];
+let tuneSets: { manifest: string; clips: number; greedy: { wer: number; cer: number } }[] = [];
+if (!a['no-tune']) {
+  const sets = await Promise.all(a.tune!.split(',').map((spec) => tuningSet(spec)));
+  const greedy = sets.map((s) => score(s, { beamWidth: 1 }));
+  tuneSets = sets.map((s, i) => ({ manifest: s.manifest, clips: s.items.length, greedy: greedy[i] }));
+  const key = (s: Setting) => `${s.weight}/${s.wordBonus}/${s.unkCharCost}`;
+  const seen = new Map<string, Scored>();
+  const evaluate = (s: Setting): Scored => {
+    const known = seen.get(key(s));
+    if (known) return known;
+    const t = performance.now();
+    const perSet = sets.map((set) => score(set, { beamWidth, lm: { model: loaded, ...s } }));
+    const r: Scored = { ...s, wer: mean(perSet.map((p) => p.wer)), cer: mean(perSet.map((p) => p.cer)), per_set: perSet, decode_seconds: (performance.now() - t) / 1000 };
+    seen.set(key(s), r);
+    tried.push(r);
+    log(`weight ${s.weight} bonus ${s.wordBonus} unk ${s.unkCharCost}/letter: WER ${pct(r.wer)} CER ${pct(r.cer)} (${perSet.map((p) => pct(p.wer)).join(', ')}) ${r.decode_seconds.toFixed(1)} s`);
+    return r;
   };
-  greedyTune = score({ beamWidth: 1 });
-  for (const w of [0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0]) {
-    for (const b of [0, 0.5, 1, 1.5, 2, 3]) {
-      const s = score({ beamWidth, lm: { model: lm, weight: w, wordBonus: b } });
-      tuning.push({ weight: w, word_bonus: b, ...s });
-      process.stderr.write(`[lm] weight ${w} bonus ${b}: WER ${(100 * s.wer).toFixed(1)}%\n`);
+  const better = (x: Scored, y: Scored) => x.wer < y.wer - 1e-12 || (Math.abs(x.wer - y.wer) <= 1e-12 && x.cer < y.cer);
+  const grids: Record<keyof Setting, number[]> = {
+    unkCharCost: [0, 0.25, 0.5, 1, 1.5, 2, 3],
+    weight: [0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0],
+    wordBonus: [-1, -0.5, 0, 0.5, 1, 1.5, 2, 3],
+  };
+  let current = evaluate(best);
+  for (let pass = 0; pass < 2; pass++) {
+    const before = key(current);
+    for (const param of ['unkCharCost', 'weight', 'wordBonus'] as const) {
+      for (const v of grids[param]) {
+        const r = evaluate({ ...current, [param]: v });
+        if (better(r, current)) current = r;
+      }
     }
+    if (key(current) === before) break;
   }
-  const best = tuning.reduce((x, y) => (y.wer < x.wer || (y.wer === x.wer && y.cer < x.cer) ? y : x));
-  weight = best.weight;
-  wordBonus = best.word_bonus;
+  best = { weight: current.weight, wordBonus: current.wordBonus, unkCharCost: current.unkCharCost };
 }
 
+// --- the model directory ------------------------------------------------------------------------------
 writeFileSync(join(a.model, 'lm.arpa'), arpa);
 const configFile = join(a.model, 'config.json');
-const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
-config.decoder = { beamWidth, lmWeight: weight, wordBonus };
+const config = JSON.parse(readFileSync(configFile, 'utf8')) as { decoder?: Record<string, unknown> } & Record<string, unknown>;
+config.decoder = { ...config.decoder, beamWidth, lmWeight: best.weight, wordBonus: best.wordBonus, unkCharCost: best.unkCharCost };
 writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n');
 loadModelFromDisk(a.model); // the directory still validates, LM included
 
 console.log(
   JSON.stringify({
     model: a.model,
-    lm: { words: lm.vocabularySize, bigrams: lm.bigramCount, bytes: arpa.byteLength, sentences: texts.length, sources, excluded_speakers: [...excluded], bigram_min_count: Number(a['bigram-min-count']) },
+    lm: { words: lm.vocabularySize, bigrams: lm.bigramCount, trigrams: lm.trigramCount, bytes: arpa.byteLength, load_ms: Math.round(loadMs), build_seconds: Math.round(buildSeconds), sentences: texts.length, sources, ...lmOptions },
     decoder: config.decoder,
-    tune: a.tune ? { manifest: a.tune, utterances: tuneUtterances, greedy: greedyTune, best: tuning.find((t) => t.weight === weight && t.word_bonus === wordBonus), grid: tuning } : null,
+    tune: a['no-tune'] ? null : { sets: tuneSets, objective: 'mean WER of the tuning sets (ties: mean CER)', best: tried.find((t) => t.weight === best.weight && t.wordBonus === best.wordBonus && t.unkCharCost === best.unkCharCost), tried },
   }),
 );
+
+// --- helpers --------------------------------------------------------------------------------------------
+interface TuningSet {
+  manifest: string;
+  items: { text: string; logits: Float32Array }[];
+}
+
+/** `manifest[:N]`: N clips evenly spaced through the manifest (all when N is absent), with their logits. */
+async function tuningSet(spec: string): Promise<TuningSet> {
+  const [file, count] = spec.split(':');
+  const rows = readManifest(file);
+  const n = Math.min(rows.length, count ? Number(count) : rows.length);
+  const picked = Array.from({ length: n }, (_, i) => rows[Math.floor((i * rows.length) / n)]);
+  const onnxHash = createHash('sha256').update(model.onnx).digest('hex').slice(0, 16);
+  const cacheFile = join(a.cache!, `${onnxHash}-${createHash('sha256').update(`${resolve(file)}:${n}`).digest('hex').slice(0, 16)}.bin`);
+  if (existsSync(cacheFile)) {
+    // [count][per clip: frames, then frames × vocab float32 logits]
+    const buf = readFileSync(cacheFile);
+    const data = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+    const vocab = model.vocab.tokens.length;
+    const items: TuningSet['items'] = [];
+    let at = 0;
+    for (const r of picked) {
+      const frames = data[at++];
+      items.push({ text: r.text, logits: data.slice(at, at + frames * vocab) });
+      at += frames * vocab;
+    }
+    log(`${file}: ${n} clips, logits from ${cacheFile}`);
+    return { manifest: file, items };
+  }
+  log(`${file}: computing the logits of ${n} clips…`);
+  const rec = await Recognizer.create(nodeBackend({}), model);
+  const items: TuningSet['items'] = [];
+  for (const r of picked) {
+    const samples = await decodeMono(new Uint8Array(readFileSync(r.path)), model.config.frontEnd.sampleRate, r.path);
+    items.push({ text: r.text, logits: (await rec.logits(samples)).data });
+  }
+  await rec.release();
+  mkdirSync(a.cache!, { recursive: true });
+  const parts: Float32Array[] = items.flatMap((i) => [Float32Array.of(i.logits.length / model.vocab.tokens.length), i.logits]);
+  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  writeFileSync(cacheFile, out);
+  return { manifest: file, items };
+}
+
+function score(set: TuningSet, d: Decoding): { wer: number; cer: number } {
+  const hyps = set.items.map((i) => (i.logits.length ? decodeText(i.logits, model.vocab, d) : ''));
+  const refs = set.items.map((i) => i.text);
+  return { wer: wer(refs, hyps).errorRate, cer: cer(refs, hyps).errorRate };
+}
+
+function mean(xs: number[]): number {
+  return xs.reduce((s, x) => s + x, 0) / xs.length;
+}
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(1)}%`;
+}

@@ -43,11 +43,18 @@ export class WordLm {
   /** word → id; ids index the unigram arrays. */
   private readonly ids = new Map<string, number>();
   private readonly words: string[] = [];
-  private readonly uni: number[] = []; // ln p(w)
-  private readonly backoff: number[] = []; // ln γ(w) as a history
-  private readonly bi = new Map<number, number>(); // key prev * size + w → ln p(w | prev)
-  private readonly biBackoff = new Map<number, number>(); // key u * size + v → ln γ(u v) as a history (absent: 0)
-  private readonly tri = new Map<number, number>(); // key (u * size + v) * size + w → ln p(w | u v)
+  private uni: Float64Array = new Float64Array(0); // ln p(w)
+  private backoff: Float64Array = new Float64Array(0); // ln γ(w) as a history
+  // Stored n-grams in sorted arrays, not hash maps, so that reading a large file is a fill rather
+  // than a million map insertions: the bigrams after v are biWord[biStart[v] … biStart[v + 1]),
+  // sorted by id; the trigrams after the bigram j = (u v) are triWord[triStart[j] … triStart[j + 1]).
+  private biStart: Int32Array = new Int32Array(1);
+  private biWord: Int32Array = new Int32Array(0);
+  private biProb: Float64Array = new Float64Array(0); // ln p(w | v)
+  private biBackoff: Float64Array = new Float64Array(0); // ln γ(u v) as a history (0 when it stores no trigram)
+  private triStart: Int32Array = new Int32Array(1);
+  private triWord: Int32Array = new Int32Array(0);
+  private triProb: Float64Array = new Float64Array(0); // ln p(w | u v)
   private size = 0;
   private maxOrder = 1;
   /** Every prefix of every vocabulary word, for pruning spellings that lead nowhere (built on first use). */
@@ -65,11 +72,11 @@ export class WordLm {
   }
 
   get bigramCount(): number {
-    return this.bi.size;
+    return this.biWord.length;
   }
 
   get trigramCount(): number {
-    return this.tri.size;
+    return this.triWord.length;
   }
 
   /** "bigram", "trigram"… */
@@ -104,19 +111,79 @@ export class WordLm {
    * transcript, where the history is <s> alone) or a model of order 2 uses the bigram.
    */
   logProb(prev: number, word: number, before = -1): number {
-    if (before >= 0 && this.tri.size > 0) {
-      const history = before * this.size + prev;
-      const t = this.tri.get(history * this.size + word);
-      if (t !== undefined) return t;
-      return (this.biBackoff.get(history) ?? 0) + this.bigramLogProb(prev, word);
+    if (before >= 0 && this.triWord.length > 0) {
+      const j = this.bigramIndex(before, prev);
+      if (j >= 0) {
+        const t = search(this.triWord, this.triStart[j], this.triStart[j + 1], word);
+        if (t >= 0) return this.triProb[t];
+        return this.biBackoff[j] + this.bigramLogProb(prev, word);
+      }
     }
     return this.bigramLogProb(prev, word);
   }
 
   private bigramLogProb(prev: number, word: number): number {
-    const b = this.bi.get(prev * this.size + word);
-    if (b !== undefined) return b;
-    return this.backoff[prev] + this.uni[word];
+    const j = this.bigramIndex(prev, word);
+    return j >= 0 ? this.biProb[j] : this.backoff[prev] + this.uni[word];
+  }
+
+  /** Index of the stored bigram (v w), or −1. */
+  private bigramIndex(v: number, w: number): number {
+    return search(this.biWord, this.biStart[v], this.biStart[v + 1], w);
+  }
+
+  /**
+   * Stores n-grams given by key (v·size + w, (u·size + v)·size + w) in ascending order, with their
+   * ln p; every trigram's (u v) must be among the bigrams. `missingBigram(i)` says why not.
+   */
+  private setNgrams(biKeys: Float64Array, biProb: Float64Array, triKeys: Float64Array, triProb: Float64Array, missingBigram: (i: number) => never): void {
+    const n = this.size;
+    this.biStart = new Int32Array(n + 1);
+    this.biWord = new Int32Array(biKeys.length);
+    this.biProb = biProb;
+    this.biBackoff = new Float64Array(biKeys.length);
+    for (let i = 0; i < biKeys.length; i++) {
+      this.biStart[Math.floor(biKeys[i] / n) + 1]++;
+      this.biWord[i] = biKeys[i] % n;
+    }
+    for (let v = 0; v < n; v++) this.biStart[v + 1] += this.biStart[v];
+    this.triStart = new Int32Array(biKeys.length + 1);
+    this.triWord = new Int32Array(triKeys.length);
+    this.triProb = triProb;
+    for (let i = 0; i < triKeys.length; i++) {
+      const h = Math.floor(triKeys[i] / n);
+      const j = this.bigramIndex(Math.floor(h / n), h % n);
+      if (j < 0) missingBigram(i);
+      this.triStart[j + 1]++;
+      this.triWord[i] = triKeys[i] % n;
+    }
+    for (let j = 0; j < biKeys.length; j++) this.triStart[j + 1] += this.triStart[j];
+  }
+
+  /** setNgrams from maps key → ln p (any order). */
+  private setNgramMaps(bi: Map<number, number>, tri: Map<number, number>): void {
+    const sorted = (m: Map<number, number>) => {
+      const keys = Float64Array.from(m.keys()).sort();
+      return [keys, Float64Array.from(keys, (k) => m.get(k)!)] as const;
+    };
+    const [bk, bp] = sorted(bi);
+    const [tk, tp] = sorted(tri);
+    this.setNgrams(bk, bp, tk, tp, (i) => {
+      throw new Error(`WordLm: trigram ${tk[i]} has no bigram for its history`);
+    });
+  }
+
+  /** Calls f(v, w, j) for every stored bigram j = (v w), in order. */
+  private forEachBigram(f: (v: number, w: number, j: number) => void): void {
+    for (let v = 0; v < this.size; v++) for (let j = this.biStart[v]; j < this.biStart[v + 1]; j++) f(v, this.biWord[j], j);
+  }
+
+  /** Calls f(u, v, w, t) for every stored trigram t = (u v w), in order. */
+  private forEachTrigram(f: (u: number, v: number, w: number, t: number) => void): void {
+    if (!this.triWord.length) return;
+    this.forEachBigram((u, v, j) => {
+      for (let t = this.triStart[j]; t < this.triStart[j + 1]; t++) f(u, v, this.triWord[t], t);
+    });
   }
 
   /** ln p of a whole sentence (normalized words), with <s> and </s>. */
@@ -224,12 +291,15 @@ export class WordLm {
       }
     }
     // What is stored: n-grams at or above their cut-off (raw count), trigrams only with both bigrams.
-    for (const [key, lp] of full[2]) if ((raw[2].get(key) ?? 0) >= cutoff[2]) lm.bi.set(key, lp);
+    const bi = new Map<number, number>();
+    const tri = new Map<number, number>();
+    for (const [key, lp] of full[2]) if ((raw[2].get(key) ?? 0) >= cutoff[2]) bi.set(key, lp);
     for (const [key, lp] of full[3]) {
       if ((raw[3].get(key) ?? 0) < cutoff[3]) continue;
-      if (!lm.bi.has(Math.floor(key / n)) || !lm.bi.has(key % (n * n))) continue;
-      lm.tri.set(key, lp);
+      if (!bi.has(Math.floor(key / n)) || !bi.has(key % (n * n))) continue;
+      tri.set(key, lp);
     }
+    lm.setNgramMaps(bi, tri);
     lm.renormalize();
     return lm;
   }
@@ -242,21 +312,20 @@ export class WordLm {
     const n = this.size;
     const keptBi = new Float64Array(n);
     const keptUni = new Float64Array(n);
-    for (const [key, lp] of this.bi) {
-      const v = Math.floor(key / n);
-      keptBi[v] += Math.exp(lp);
-      keptUni[v] += Math.exp(this.uni[key % n]);
-    }
+    this.forEachBigram((v, w, j) => {
+      keptBi[v] += Math.exp(this.biProb[j]);
+      keptUni[v] += Math.exp(this.uni[w]);
+    });
     for (let v = 0; v < n; v++) this.backoff[v] = keptBi[v] > 0 ? backoffWeight(keptBi[v], keptUni[v]) : 0;
-    const keptTri = new Map<number, number>();
-    const keptLower = new Map<number, number>();
-    for (const [key, lp] of this.tri) {
-      const h = Math.floor(key / n);
-      keptTri.set(h, (keptTri.get(h) ?? 0) + Math.exp(lp));
-      keptLower.set(h, (keptLower.get(h) ?? 0) + Math.exp(this.bigramLogProb(h % n, key % n)));
-    }
-    this.biBackoff.clear();
-    for (const [h, kept] of keptTri) this.biBackoff.set(h, backoffWeight(kept, keptLower.get(h)!));
+    this.forEachBigram((_, v, j) => {
+      let kept = 0;
+      let keptLower = 0;
+      for (let t = this.triStart[j]; t < this.triStart[j + 1]; t++) {
+        kept += Math.exp(this.triProb[t]);
+        keptLower += Math.exp(this.bigramLogProb(v, this.triWord[t]));
+      }
+      this.biBackoff[j] = kept > 0 ? backoffWeight(kept, keptLower) : 0;
+    });
   }
 
   /**
@@ -297,39 +366,33 @@ export class WordLm {
     const uniSum = uniMix.reduce((s, x) => s + x, 0);
     for (let w = 0; w < n; w++) lm.uni[w] = uniMix[w] > 0 ? Math.log(uniMix[w] / uniSum) : -Infinity;
     // The n-grams either model stores, in mixed ids: bigram keys, then trigram keys.
-    const stored = (order: 2 | 3): Set<number> => {
-      const keys = new Set<number>();
-      for (const m of models) {
-        const map = order === 2 ? m.bi : m.tri;
-        for (const key of map.keys()) {
-          const w = lm.ids.get(m.words[key % m.size])!;
-          const h = Math.floor(key / m.size);
-          const v = lm.ids.get(m.words[h % m.size])!;
-          keys.add(order === 2 ? v * n + w : (lm.ids.get(m.words[Math.floor(h / m.size)])! * n + v) * n + w);
-        }
-      }
-      return keys;
-    };
-    for (const key of stored(2)) lm.bi.set(key, Math.log(mixed(-1, Math.floor(key / n), key % n)));
-    const trigrams = stored(3);
+    const id = models.map((m) => Int32Array.from(m.words, (w) => lm.ids.get(w)!)); // own id → mixed id
+    const bigrams = new Set<number>();
+    const trigrams = new Set<number>();
+    models.forEach((m, k) => {
+      m.forEachBigram((v, w) => bigrams.add(id[k][v] * n + id[k][w]));
+      m.forEachTrigram((u, v, w) => trigrams.add((id[k][u] * n + id[k][v]) * n + id[k][w]));
+    });
     if (trigrams.size) {
       // A bigram model's words after v get exact trigram entries under every stored history (u v)
       // too: backing off from (u v) would scale them by the other model's back-off weight there.
       const histories = new Set([...trigrams].map((key) => Math.floor(key / n)));
       for (const m of models) {
         if (m.maxOrder !== 2) continue;
+        const k = models.indexOf(m);
         const after = new Map<number, number[]>();
-        for (const key of m.bi.keys()) {
-          const v = lm.ids.get(m.words[Math.floor(key / m.size)])!;
-          (after.get(v) ?? after.set(v, []).get(v)!).push(lm.ids.get(m.words[key % m.size])!);
-        }
+        m.forEachBigram((v, w) => (after.get(id[k][v]) ?? after.set(id[k][v], []).get(id[k][v])!).push(id[k][w]));
         for (const h of histories) for (const w of after.get(h % n) ?? []) trigrams.add(h * n + w);
       }
     }
+    const bi = new Map<number, number>();
+    const tri = new Map<number, number>();
+    for (const key of bigrams) bi.set(key, Math.log(mixed(-1, Math.floor(key / n), key % n)));
     for (const key of trigrams) {
       const h = Math.floor(key / n);
-      lm.tri.set(key, Math.log(mixed(Math.floor(h / n), h % n, key % n)));
+      tri.set(key, Math.log(mixed(Math.floor(h / n), h % n, key % n)));
     }
+    lm.setNgramMaps(bi, tri);
     // Histories with no stored n-gram either side keep a back-off weight of 1: the mixed lower
     // order, which stands in for the mixture of the two backed-off distributions.
     lm.renormalize();
@@ -340,24 +403,21 @@ export class WordLm {
   toArpa(): string {
     const n = this.size;
     const top = this.maxOrder;
-    const counts = [this.words.length, this.bi.size, this.tri.size];
+    const w = this.words;
+    const counts = [n, this.bigramCount, this.trigramCount];
     const out: string[] = ['\\data\\', ...counts.slice(0, top).map((c, k) => `ngram ${k + 1}=${c}`), '', '\\1-grams:'];
     const f = (x: number) => (x === -Infinity ? '-99' : (x / LN10).toFixed(6));
-    for (let w = 0; w < n; w++) out.push(top > 1 ? `${f(this.uni[w])}\t${this.words[w]}\t${f(this.backoff[w])}` : `${f(this.uni[w])}\t${this.words[w]}`);
+    for (let v = 0; v < n; v++) out.push(top > 1 ? `${f(this.uni[v])}\t${w[v]}\t${f(this.backoff[v])}` : `${f(this.uni[v])}\t${w[v]}`);
     if (top >= 2) {
       out.push('', '\\2-grams:');
-      for (const k of [...this.bi.keys()].sort((x, y) => x - y)) {
-        const words = `${this.words[Math.floor(k / n)]} ${this.words[k % n]}`;
-        const bo = top > 2 ? this.biBackoff.get(k) : undefined;
-        out.push(bo === undefined ? `${f(this.bi.get(k)!)}\t${words}` : `${f(this.bi.get(k)!)}\t${words}\t${f(bo)}`);
-      }
+      this.forEachBigram((u, v, j) => {
+        const line = `${f(this.biProb[j])}\t${w[u]} ${w[v]}`;
+        out.push(top > 2 && this.triStart[j + 1] > this.triStart[j] ? `${line}\t${f(this.biBackoff[j])}` : line);
+      });
     }
     if (top >= 3) {
       out.push('', '\\3-grams:');
-      for (const k of [...this.tri.keys()].sort((x, y) => x - y)) {
-        const h = Math.floor(k / n);
-        out.push(`${f(this.tri.get(k)!)}\t${this.words[Math.floor(h / n)]} ${this.words[h % n]} ${this.words[k % n]}`);
-      }
+      this.forEachTrigram((u, v, x, t) => out.push(`${f(this.triProb[t])}\t${w[u]} ${w[v]} ${w[x]}`));
     }
     out.push('', '\\end\\', '');
     return out.join('\n');
@@ -365,97 +425,132 @@ export class WordLm {
 
   /**
    * Reads an ARPA file of order 1 to 3 (higher orders are refused). Every malformed line is an
-   * error naming its line number.
+   * error naming its line number. Written to be quick on a few hundred thousand lines (the app
+   * reads lm.arpa whenever it opens a model): one pass, no regular expression per line, n-grams
+   * straight into typed arrays, sorted only when the file's order is not this model's.
    */
   static fromArpa(text: string): WordLm {
-    const lines = text.split(/\r?\n/);
     let section = 0; // 0: before \data\, -1: \data\, 1–3: n-grams, 4: after \end\
-    const declared: number[] = [0, 0, 0, 0];
-    const declaredAt: number[] = [0, 0, 0, 0];
-    const found: number[] = [0, 0, 0, 0];
+    const declared = [0, 0, 0, 0];
+    const declaredAt = [0, 0, 0, 0];
+    const found = [0, 0, 0, 0];
     const lm = new WordLm();
     const names: string[] = [];
     const uni: number[] = [];
     const back: number[] = [];
+    let biKeys: Float64Array = new Float64Array(0);
+    let biProb: Float64Array = new Float64Array(0);
+    let biBack: Float64Array = new Float64Array(0);
+    let triKeys: Float64Array = new Float64Array(0);
+    let triProb: Float64Array = new Float64Array(0);
+    let triLine: Int32Array = new Int32Array(0);
     let n = 0;
-    const fail = (i: number, why: string): never => {
-      throw new Error(`ARPA line ${i + 1}: ${why}`);
+    let lineNo = 0;
+    let [lastFirst, firstId, lastFirstOfPair, lastSecond, secondId] = ['', 0, '', '', 0];
+    const fail = (why: string, at = lineNo): never => {
+      throw new Error(`ARPA line ${at}: ${why}`);
     };
-    const num = (s: string, i: number) => {
+    const num = (s: string) => {
       const x = Number(s);
-      if (s === '' || !Number.isFinite(x)) fail(i, `'${s}' is not a number`);
+      if (s === '' || !Number.isFinite(x)) fail(`'${s}' is not a number`);
       return x <= -99 ? -Infinity : x * LN10;
     };
-    const wordId = (w: string, i: number) => {
+    const wordId = (w: string) => {
       const id = lm.ids.get(w);
-      if (id === undefined) fail(i, `'${w}' has no unigram`);
-      return id!;
+      return id === undefined ? fail(`'${w}' has no unigram`) : id;
     };
     // The vocabulary is complete once the unigrams are read: keys of longer n-grams need its size.
     const closeVocabulary = () => {
       if (n) return;
       if (!names.length) throw new Error('ARPA: no \\1-grams: section');
-      const all = [...names];
-      for (const special of [BOS, EOS, UNK]) if (!lm.ids.has(special) && !all.includes(special)) all.push(special);
-      lm.setVocabulary(all);
+      for (const special of [BOS, EOS, UNK]) {
+        if (lm.ids.has(special)) continue;
+        lm.ids.set(special, names.length);
+        names.push(special);
+        uni.push(Math.log(1e-10)); // specials the file lacks
+        back.push(0);
+      }
+      lm.setVocabulary(names);
       n = lm.size;
-      for (let w = 0; w < n; w++) {
-        lm.uni[w] = w < uni.length ? uni[w] : Math.log(1e-10); // specials the file lacks
-        lm.backoff[w] = w < back.length ? back[w] : 0;
-      }
+      lm.uni.set(uni);
+      lm.backoff.set(back);
     };
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i].trim();
+    let pos = 0;
+    while (pos < text.length) {
+      let end = text.indexOf('\n', pos);
+      if (end < 0) end = text.length;
+      let line = text.slice(pos, end);
+      pos = end + 1;
+      lineNo++;
+      if (line.charCodeAt(line.length - 1) <= 32 || line.charCodeAt(0) <= 32) line = line.trim();
       if (!line) continue;
-      if (line === '\\data\\') {
-        section = -1;
-        continue;
-      }
-      if (line === '\\end\\') {
-        section = 4;
-        continue;
-      }
       if (line.charCodeAt(0) === 92 /* \ */) {
+        if (line === '\\data\\') {
+          section = -1;
+          continue;
+        }
+        if (line === '\\end\\') {
+          section = 4;
+          continue;
+        }
         const m = /^\\(\d+)-grams:$/.exec(line);
-        if (!m) fail(i, `unknown section '${line}'`);
+        if (!m) fail(`unknown section '${line}'`);
         const k = Number(m![1]);
-        if (k < 1 || k > MAX_ORDER) fail(i, `only orders 1 to ${MAX_ORDER} (unigram to trigram) are supported, this one has ${k}-grams`);
+        if (k < 1 || k > MAX_ORDER) fail(`only orders 1 to ${MAX_ORDER} (unigram to trigram) are supported, this one has ${k}-grams`);
         if (k > 1) closeVocabulary();
         section = k;
         lm.maxOrder = Math.max(lm.maxOrder, k);
+        if (k === 2) [biKeys, biProb, biBack] = [new Float64Array(declared[2]), new Float64Array(declared[2]), new Float64Array(declared[2])];
+        if (k === 3) [triKeys, triProb, triLine] = [new Float64Array(declared[3]), new Float64Array(declared[3]), new Int32Array(declared[3])];
         continue;
       }
       if (section === -1) {
         const m = /^ngram (\d+)\s*=\s*(\d+)$/.exec(line);
-        if (!m) fail(i, `expected 'ngram N=count' in \\data\\, got '${line}'`);
+        if (!m) fail(`expected 'ngram N=count' in \\data\\, got '${line}'`);
         const k = Number(m![1]);
-        if (k < 1 || k > MAX_ORDER) fail(i, `only orders 1 to ${MAX_ORDER} (unigram to trigram) are supported, this one has ${k}-grams`);
-        if (Number(m![2]) > MAX_ARPA_NGRAMS) fail(i, `${m![2]} ${k}-grams is more than this app reads (${MAX_ARPA_NGRAMS.toLocaleString('en')}); prune the model`);
+        if (k < 1 || k > MAX_ORDER) fail(`only orders 1 to ${MAX_ORDER} (unigram to trigram) are supported, this one has ${k}-grams`);
+        if (Number(m![2]) > MAX_ARPA_NGRAMS) fail(`${m![2]} ${k}-grams is more than this app reads (${MAX_ARPA_NGRAMS.toLocaleString('en')}); prune the model`);
         declared[k] = Number(m![2]);
-        declaredAt[k] = i + 1;
+        declaredAt[k] = lineNo;
         continue;
       }
-      if (section < 1 || section > MAX_ORDER) fail(i, 'data outside a section');
-      const parts = line.split(/\s+/);
+      if (section < 1 || section > MAX_ORDER) fail('data outside a section');
       const k = section;
-      // prob, k words, and a back-off weight for all but the highest order
-      if (parts.length !== k + 1 && parts.length !== k + 2) fail(i, `a ${k}-gram needs a probability, ${k} word${k > 1 ? 's' : ''} and optionally a back-off weight, got ${parts.length} field${parts.length > 1 ? 's' : ''}`);
-      const p = num(parts[0], i);
-      const bo = parts.length === k + 2 ? num(parts[k + 1], i) : 0;
-      found[k]++;
+      // prob <tab> words <tab> back-off, as KenLM and SRILM write it; any other whitespace too
+      const tabbed = line.split('\t');
+      let words = tabbed.length === 2 || tabbed.length === 3 ? tabbed[1].split(' ') : [];
+      let prob = tabbed[0];
+      let bo = tabbed[2];
+      if (words.length !== k || words.includes('')) {
+        const parts = line.split(/\s+/);
+        if (parts.length !== k + 1 && parts.length !== k + 2) {
+          fail(`a ${k}-gram needs a probability, ${k} word${k > 1 ? 's' : ''} and optionally a back-off weight, got ${parts.length} field${parts.length > 1 ? 's' : ''}`);
+        }
+        [prob, words, bo] = [parts[0], parts.slice(1, k + 1), parts[k + 1]];
+      }
+      const p = num(prob);
+      const i = found[k]++;
+      if (k > 1 && i >= declared[k]) fail(`more ${k}-grams than the ${declared[k]} that \\data\\ declares`);
       if (k === 1) {
         // a repeated unigram would silently shift every id after it
-        if (lm.ids.has(parts[1])) fail(i, `unigram '${parts[1]}' appears twice`);
-        lm.ids.set(parts[1], names.length);
-        names.push(parts[1]);
+        if (lm.ids.has(words[0])) fail(`unigram '${words[0]}' appears twice`);
+        lm.ids.set(words[0], names.length);
+        names.push(words[0]);
         uni.push(p);
-        back.push(bo);
-      } else if (k === 2) {
-        const key = wordId(parts[1], i) * n + wordId(parts[2], i);
-        lm.bi.set(key, p);
-        if (parts.length === 4 && bo !== 0) lm.biBackoff.set(key, bo);
+        back.push(bo === undefined ? 0 : num(bo));
+        continue;
+      }
+      // n-grams come grouped by history: look its words up only when it changes
+      if (words[0] !== lastFirst) [lastFirst, firstId] = [words[0], wordId(words[0])];
+      if (k === 2) {
+        biKeys[i] = firstId * n + wordId(words[1]);
+        biProb[i] = p;
+        biBack[i] = bo === undefined ? 0 : num(bo);
       } else {
-        lm.tri.set((wordId(parts[1], i) * n + wordId(parts[2], i)) * n + wordId(parts[3], i), p);
+        if (words[1] !== lastSecond || words[0] !== lastFirstOfPair) [lastFirstOfPair, lastSecond, secondId] = [words[0], words[1], wordId(words[1])];
+        triKeys[i] = (firstId * n + secondId) * n + wordId(words[2]);
+        triProb[i] = p;
+        triLine[i] = lineNo;
       }
     }
     closeVocabulary();
@@ -463,20 +558,60 @@ export class WordLm {
       if (declaredAt[k] && declared[k] !== found[k]) throw new Error(`ARPA line ${declaredAt[k]}: \\data\\ declares ${declared[k]} ${k}-grams but the file has ${found[k]}`);
       if (!declaredAt[k] && found[k]) throw new Error(`ARPA: the file has ${k}-grams but \\data\\ does not declare them`);
     }
-    lm.prefixes = undefined;
+    // Files from other tools list n-grams in their own vocabulary order: sort them into this one's.
+    [biKeys, biProb, biBack] = sortedByKey(biKeys, biProb, biBack);
+    let triBy: Int32Array | undefined;
+    [triKeys, triProb, triBy] = sortedByKey(triKeys, triProb, triLine);
+    lm.setNgrams(biKeys, biProb, triKeys, triProb, (t) => {
+      const h = Math.floor(triKeys[t] / n);
+      return fail(`trigram '${lm.words[Math.floor(h / n)]} ${lm.words[h % n]} ${lm.words[triKeys[t] % n]}' has no bigram '${lm.words[Math.floor(h / n)]} ${lm.words[h % n]}'`, triBy![t]);
+    });
+    lm.biBackoff = biBack;
+    for (let j = 0; j < biBack.length; j++) if (lm.triStart[j + 1] === lm.triStart[j]) biBack[j] = 0;
     return lm;
   }
 
   private setVocabulary(names: string[]): void {
-    this.ids.clear();
+    this.words.length = 0;
     this.size = names.length;
-    for (const [i, w] of names.entries()) {
-      this.ids.set(w, i);
-      this.words.push(w);
-      this.uni.push(0);
-      this.backoff.push(0);
+    const ready = this.ids.size === names.length; // fromArpa numbers the words as it reads them
+    if (!ready) this.ids.clear();
+    for (let i = 0; i < names.length; i++) {
+      if (!ready) this.ids.set(names[i], i);
+      this.words.push(names[i]);
     }
+    this.uni = new Float64Array(this.size);
+    this.backoff = new Float64Array(this.size);
   }
+}
+
+/** Index of `x` in the ascending `a[from … to)`, or −1. */
+function search(a: Int32Array, from: number, to: number, x: number): number {
+  let lo = from;
+  let hi = to - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const y = a[mid];
+    if (y === x) return mid;
+    if (y < x) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/** The arrays reordered by ascending key (returned as they are when already in order). */
+function sortedByKey<T extends Float64Array | Int32Array>(keys: Float64Array, values: Float64Array, extra: T): [Float64Array, Float64Array, T] {
+  let sorted = true;
+  for (let i = 1; i < keys.length && sorted; i++) sorted = keys[i - 1] < keys[i];
+  if (sorted) return [keys, values, extra];
+  const order = Array.from(keys.keys()).sort((x, y) => keys[x] - keys[y]);
+  for (let i = 1; i < order.length; i++) if (keys[order[i - 1]] === keys[order[i]]) throw new Error(`ARPA: an n-gram appears twice`);
+  const pick = <A extends Float64Array | Int32Array>(a: A): A => {
+    const out = new (a.constructor as { new (n: number): A })(a.length);
+    order.forEach((from, to) => (out[to] = a[from]));
+    return out;
+  };
+  return [pick(keys), pick(values), pick(extra)];
 }
 
 /** ln γ: the mass a history leaves to the order below, over the mass the order below has there. */
