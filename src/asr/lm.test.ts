@@ -127,6 +127,27 @@ describe('WordLm of order 3', () => {
     expect(() => WordLm.fromArpa(edit(tri, 'x\ta b c'))).toThrow(new RegExp(`line ${tri + 1}: 'x' is not a number`));
     expect(() => WordLm.fromArpa(edit(at(/^ngram 3=/), 'ngram 3=99'))).toThrow(new RegExp(`line ${at(/^ngram 3=/) + 1}: \\\\data\\\\ declares 99 3-grams but the file has 3`));
     expect(() => WordLm.fromArpa(edit(at(/\tb\t/), lines[at(/\ta\t/)]))).toThrow(/unigram 'a' appears twice/);
+    // a trigram whose history is no bigram
+    const ab = at(/\ta b\t/);
+    const withoutAb = lines.filter((_, k) => k !== ab).map((l) => (l.startsWith('ngram 2=') ? `ngram 2=${Number(l.slice(8)) - 1}` : l));
+    const abc = withoutAb.findIndex((l) => /\ta b c$/.test(l));
+    expect(() => WordLm.fromArpa(withoutAb.join('\n'))).toThrow(new RegExp(`line ${abc + 1}: trigram 'a b c' has no bigram 'a b'`));
+  });
+
+  it('reads n-grams listed in another order (as other tools write them) and fields split by any whitespace', () => {
+    const lm = WordLm.fromTexts(TRIGRAM_TEXTS, { order: 3 });
+    const lines = lm.toArpa().split('\n');
+    const sections = ['\\2-grams:', '\\3-grams:'].map((h) => lines.indexOf(h));
+    expect(sections).not.toContain(-1);
+    // reverse the lines of each n-gram section and use spaces for tabs
+    const reordered = [...lines];
+    for (const start of sections) {
+      let end = start + 1;
+      while (lines[end]) end++;
+      reordered.splice(start + 1, end - start - 1, ...lines.slice(start + 1, end).reverse().map((l) => l.replace(/\t/g, '  ')));
+    }
+    const back = WordLm.fromArpa(reordered.join('\n'));
+    expect(back.toArpa()).toBe(lm.toArpa());
   });
 });
 
