@@ -78,6 +78,17 @@ describe('toy Transformer training across backends', () => {
     expect(gpu.losses[49]).toBeLessThan(gpu.losses[0] * 0.5);
   });
 
+  it('the same run twice on one backend gives the same bits (WASM and WebGPU)', async () => {
+    const bits = (r: HarnessResult) => JSON.stringify([r.losses, Object.entries(r.params).sort()]);
+    for (const backend of ['wasm', 'webgpu'] as const) {
+      const first = await trainInPage(backend, 3);
+      const second = await trainInPage(backend, 3);
+      console.log(`${backend} (${first.device}): run-to-run ${bits(first) === bits(second) ? 'identical' : 'DIFFERENT'}; losses ${first.losses.join(', ')} / ${second.losses.join(', ')}`);
+      expect(second.losses, backend).toEqual(first.losses);
+      expect(bits(second), backend).toBe(bits(first));
+    }
+  });
+
   it('after 5 identical steps the three backends agree on loss and parameters to 1e-4 relative', async () => {
     const node = await trainInNode(5);
     for (const backend of ['wasm', 'webgpu'] as const) {

@@ -12,6 +12,8 @@ export interface Metrics {
   wer: number;
   cer: number;
   utterances: number;
+  /** How the model decoded while scored (src/workers/score-model.ts), when the app measured it. */
+  decoding?: string;
 }
 
 export interface FineTuneRecord {
@@ -36,7 +38,7 @@ export function modelCard(r: FineTuneRecord): string {
     `Fine-tuned in the browser on ${r.createdAt.slice(0, 10)}. A CTC character model: \`model.onnx\` maps log-mel features`,
     '`[batch, time, n_mels]` to logits `[batch, time/4, vocab]`; `config.json` holds the front end and the architecture;',
     '`tokens.txt` the vocabulary (sherpa-onnx style). `lm.arpa`, when present, is a word bigram language model',
-    'which `config.json`\'s `decoder` fuses into a beam search; the metrics below were measured with that decoding.',
+    'which `config.json`\'s `decoder` fuses into a beam search.',
     ...(r.languageModel
       ? ['', `\`personal.txt\` holds the ${r.languageModel.personalSentences} transcripts this model was trained on (with those of the models before it): an LM of them is mixed into \`lm.arpa\`'s (${Math.round(100 * r.languageModel.personalShare)}% share) so the words of the training data are known to the decoder. Share this model only if you would share those transcripts.`]
       : []),
@@ -57,12 +59,15 @@ export function modelCard(r: FineTuneRecord): string {
     `- augmentation: ${r.training.augmentation}`,
     `- ran on: ${r.training.backend}, ${r.training.minutes.toFixed(1)} min`,
     '',
-    '## Validation metrics (normalized text, greedy decoding)',
+    '## Validation metrics',
     '',
-    '| model | WER | CER | utterances |',
-    '|---|---|---|---|',
-    `| base | ${pct(m.base?.wer)} | ${pct(m.base?.cer)} | ${m.base?.utterances ?? 'n/a'} |`,
-    `| fine-tuned | ${pct(m.fineTuned?.wer)} | ${pct(m.fineTuned?.cer)} | ${m.fineTuned?.utterances ?? 'n/a'} |`,
+    'WER and CER after text normalization, on the validation split of the datasets above: each utterance transcribed alone by',
+    "the model's `model.onnx` with the model's own decoding (named below), on the backend it was trained on, as Evaluate measures them.",
+    '',
+    '| model | WER | CER | utterances | decoding |',
+    '|---|---|---|---|---|',
+    `| base | ${pct(m.base?.wer)} | ${pct(m.base?.cer)} | ${m.base?.utterances ?? 'n/a'} | ${m.base?.decoding ?? 'n/a'} |`,
+    `| fine-tuned | ${pct(m.fineTuned?.wer)} | ${pct(m.fineTuned?.cer)} | ${m.fineTuned?.utterances ?? 'n/a'} | ${m.fineTuned?.decoding ?? 'n/a'} |`,
     '',
     '```json',
     JSON.stringify(r, null, 2),

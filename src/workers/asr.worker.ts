@@ -5,7 +5,6 @@
 import { expose, transfer } from 'comlink';
 import { readModelDir, ModelDirError, type LoadedModel } from '../asr/model-dir';
 import { Recognizer } from '../asr/recognizer';
-import { utteranceSamples } from '../data/features';
 import { fileStem } from '../data/file-name';
 import { DataStore } from '../data/storage';
 import type { Backend } from '../runtime/types';
@@ -13,10 +12,10 @@ import { wasmBackend } from '../runtime/web';
 import { adaptedModelDir } from '../train/adapters';
 import { modelFilesFromUpload, modelZip } from '../train/export';
 import { teachWords } from '../train/personal-lm';
-import { scoreTranscripts } from '../train/score';
 import { loadModel, loadModelFiles, summarize, type ModelSummary } from './asr-models';
 import type { AsrApi } from './asr-protocol';
 import { backendFor, type BackendPreference } from './backend-select';
+import { scoreOnValidation, validationUtterances } from './score-model';
 import { appDb } from './train-db';
 
 const recognizers = new Map<string, Promise<{ rec: Recognizer; backend: Backend; summary: ModelSummary; pref: BackendPreference }>>();
@@ -119,7 +118,7 @@ const api: AsrApi = {
 
   async evaluate(modelIds, datasetIds, onProgress) {
     const store = await DataStore.open();
-    const utts = (await Promise.all(datasetIds.map((d) => store.listUtterances(d)))).flat().filter((u) => u.split === 'validation' && u.text);
+    const utts = await validationUtterances(store, datasetIds);
     const audio = new Map<string, Float32Array>();
     const out = [];
     for (const modelId of modelIds) {
@@ -127,14 +126,8 @@ const api: AsrApi = {
         rec,
         summary: { name, decoding },
       } = await recognizer(modelId);
-      const items = [];
-      for (const [i, u] of utts.entries()) {
-        let samples = audio.get(u.id);
-        if (!samples) audio.set(u.id, (samples = await utteranceSamples(await store.getAudio(u.id), u, rec.model.config.frontEnd.sampleRate)));
-        items.push({ id: u.id, ref: u.text, hyp: await rec.transcribeSamples(samples) });
-        onProgress?.({ model: name, done: i + 1, total: utts.length });
-      }
-      out.push({ modelId, name, decoding, score: scoreTranscripts(items) });
+      const score = await scoreOnValidation(rec, store, utts, { audio, onProgress: (done, total) => onProgress?.({ model: name, done, total }) });
+      out.push({ modelId, name, decoding, score });
     }
     store.close();
     return out;

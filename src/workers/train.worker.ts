@@ -4,7 +4,7 @@
 // keeps the run's record and last checkpoint in IndexedDB, and at the end stores the fine-tuned
 // model (LoRA merged) with its adapter-only file.
 import { expose } from 'comlink';
-import type { LoadedModel } from '../asr/model-dir';
+import { readModelDir, type LoadedModel } from '../asr/model-dir';
 import { DataStore } from '../data/storage';
 import { decodeCheckpoint, encodeCheckpoint } from '../runtime/checkpoint';
 import type { Backend } from '../runtime/types';
@@ -15,7 +15,8 @@ import { fineTunedModelDir, type FineTuneRecord, type Metrics } from '../train/e
 import { personalLm } from '../train/personal-lm';
 import { CLIP_NORM, recipeOptimizer } from '../train/recipe';
 import { checkpointPosition, evaluate, trainLoop, type LoopControl, type LoopEvent, type LoopPosition } from '../train/loop';
-import { loadModel } from './asr-models';
+import { loadModel, summarize } from './asr-models';
+import { measureForCard } from './score-model';
 import { backendFor } from './backend-select';
 import { augmentConfig, IdbTrainData } from './train-data';
 import { appDb, emptyHistory, updateRun, type RunRecord, type TrainSettings } from './train-db';
@@ -214,13 +215,30 @@ async function run(record: RunRecord, resumeFrom: { bytes: Uint8Array; position:
       ...(personal ? { languageModel: { personalSentences: personal.texts.length, personalShare: personal.share } } : {}),
       createdAt: new Date().toISOString(),
     };
-    const files = fineTunedModelDir(model as LoadedModel, weights, s.adapter, fr, personal);
+    let files = fineTunedModelDir(model as LoadedModel, weights, s.adapter, fr, personal);
+    // The card keeps the numbers Evaluate shows for these two models (score-model.ts), measured on
+    // the saved model itself, not the chart's padded-batch estimates.
+    try {
+      const tuned = readModelDir(files);
+      const measured = await measureForCard(backend, store, record.datasetIds, {
+        base: { model, decoding: summary.decoding },
+        fineTuned: { model: tuned, decoding: summarize('', '', 'fine-tuned', files, tuned).decoding },
+      });
+      if (measured) {
+        fr.metrics = measured;
+        files = fineTunedModelDir(model as LoadedModel, weights, s.adapter, fr, personal);
+      }
+    } catch (e) {
+      const note = `estimated during training on padded batches (measuring the saved model failed: ${(e as Error).message})`;
+      fr.metrics = { base: fr.metrics.base && { ...fr.metrics.base, decoding: note }, fineTuned: fr.metrics.fineTuned && { ...fr.metrics.fineTuned, decoding: note } };
+      files = fineTunedModelDir(model as LoadedModel, weights, s.adapter, fr, personal);
+    }
     const adapter = encodeAdapterFile({ weights, choice: s.adapter, arch: model.config.arch, baseModel: summary.name, baseAdapters: model.config.adapters });
     const resultModelId = crypto.randomUUID();
     const name = `${summary.name} + ${datasets.map((d) => d?.name).join(', ')} (${pos.step} steps)`;
     await (await appDb()).put('models', { id: resultModelId, name, source: 'fine-tuned', createdAt: Date.now(), files, adapter });
     const finalStatus = outcome.kind === 'finished' ? 'finished' : 'stopped';
-    await updateRun(runId, { status: finalStatus, history, fineTunedMetrics: fineTuned, resultModelId, position: pos });
+    await updateRun(runId, { status: finalStatus, history, baseMetrics: fr.metrics.base, fineTunedMetrics: fr.metrics.fineTuned, resultModelId, position: pos });
     status(finalStatus);
     return { runId, status: finalStatus, resultModelId };
   } catch (e) {

@@ -24,7 +24,10 @@ export function EvaluatePanel() {
   return (
     <section aria-labelledby="eval-heading">
       <h2 id="eval-heading">Evaluate</h2>
-      <p>Both models transcribe the validation split of the datasets chosen in the Train panel (text normalized, greedy decoding).</p>
+      <p data-testid="eval-explainer">
+        Both models transcribe the validation split of the datasets chosen in the Train panel, one utterance at a time, each with its own decoding (named beside its scores). WER and CER
+        are counted after text normalization: the same measurement as the validation metrics on a fine-tuned model's card.
+      </p>
       <label>
         Base{' '}
         <select value={baseId} onChange={(e) => setBaseId(e.target.value)}>
