@@ -46,17 +46,19 @@ export async function initModel(): Promise<void> {
 }
 
 /**
- * Imports a model directory's files (or the zip Export produces) and makes it current. The current
- * model stays loaded and usable while the files are checked: a refused import changes nothing but
- * the message saying why.
+ * Imports a model directory's files (or the zip Export produces) and makes it current. A refused
+ * import leaves the app as it was (the current model, its status, what can be used) and only says why.
  */
 export async function importModel(files: FileRef[]): Promise<void> {
   if (files.length === 0) return;
   const what = files.length === 1 ? files[0].path : `${files.length} files`;
-  useApp.setState({ modelMessages: [`Checking ${what}…`] });
+  // 'loading' while the files are checked; a model still loading keeps its own status
+  const before = useApp.getState().modelStatus;
+  const status = (s: typeof before) => (before === 'loading' ? {} : { modelStatus: s });
+  useApp.setState({ ...status('loading'), modelMessages: [`Checking ${what}…`] });
   const r = await asrWorker().importModel(files);
   if (!r.ok) {
-    useApp.setState({ modelMessages: [`${what} was not imported; the current model is unchanged:`, ...r.problems] });
+    useApp.setState({ ...status(before), modelMessages: [`${what} was not imported; the current model is unchanged:`, ...r.problems] });
     return;
   }
   await refreshModels();
