@@ -6,8 +6,10 @@ For runs whose machine has no Node (train.py --no-export), e.g. a GPU machine: b
 export here."""
 
 import argparse
+import os
 
 from .model_dir import load_init, write_model_dir
+from .safetensors_io import read_safetensors
 
 
 def main():
@@ -17,10 +19,11 @@ def main():
     ap.add_argument("--base", default=None, help="model directory whose lm.arpa and decoder settings the new model keeps")
     a = ap.parse_args()
     config, weights, state = load_init(a.state)
-    step = int(float(state["meta"].get("step", 0))) if state else None
+    meta = read_safetensors(a.state)[1] if not os.path.isdir(a.state) else {}
+    step = int(float(meta["step"])) if "step" in meta else config.get("provenance", {}).get("step")
     write_model_dir(a.out, config, {n: w.reshape(-1) for n, w in weights.items()},
                     card=f"# Earshot model trained with PyTorch\n\nExported from `{a.state}`" + (f" at step {step}" if step is not None else "") + ".\n",
-                    provenance={"step": step, "trainer": "python/earshot_torch/train.py"}, base_dir=a.base)
+                    provenance={"torch_steps": step, "trainer": "python/earshot_torch/train.py"}, base_dir=a.base)
     print(a.out)
 
 

@@ -43,16 +43,21 @@ def build_model(config):
 
 
 def write_model_dir(out_dir, config, weights, card, provenance=None, base_dir=None):
-    """Writes weights.safetensors and has our engine build model.onnx, config.json, tokens.txt and
-    README.md from them (keeping the base model's lm.arpa and decoder settings when base_dir has them)."""
+    """Has our engine build model.onnx, config.json, tokens.txt and README.md from the weights
+    (keeping the base model's lm.arpa and decoder settings when base_dir has them)."""
     os.makedirs(out_dir, exist_ok=True)
-    st = os.path.join(out_dir, "weights.safetensors")
+    st = os.path.join(out_dir, ".weights.tmp.safetensors")
+    card_file = os.path.join(out_dir, ".card.tmp.md")
     write_safetensors(st, {n: w.reshape(-1) for n, w in weights.items()}, {"config": json.dumps(config)})
-    cmd = ["npx", "--no-install", "tsx", os.path.join(REPO, "scripts/torch/write-model-dir.ts"), "--weights", st, "--out", out_dir]
+    with open(card_file, "w") as f:
+        f.write(card)
+    cmd = ["npx", "--no-install", "tsx", os.path.join(REPO, "scripts/torch/write-model-dir.ts"), "--weights", st, "--out", out_dir,
+           "--card", card_file, "--provenance", json.dumps(provenance or {})]
     if base_dir:
         cmd += ["--base", base_dir]
-    with open(os.path.join(out_dir, "card.md.tmp"), "w") as f:
-        f.write(card)
-    cmd += ["--card", os.path.join(out_dir, "card.md.tmp"), "--provenance", json.dumps(provenance or {})]
-    subprocess.run(cmd, check=True, cwd=REPO)
-    os.remove(os.path.join(out_dir, "card.md.tmp"))
+    try:
+        subprocess.run(cmd, check=True, cwd=REPO)
+    finally:
+        for f in (st, card_file):
+            if os.path.exists(f):
+                os.remove(f)

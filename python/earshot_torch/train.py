@@ -63,6 +63,11 @@ def ctc_loss_sum(logits, lengths, targets):
     return (per_item / tgt_len.clamp(min=1).to(per_item.device)).sum()
 
 
+def one_thread(_worker):
+    """Data workers compute features with numpy: one thread each, or they oversubscribe the cores."""
+    torch.set_num_threads(1)
+
+
 def pack_manifests(manifests, out_dir, rank):
     """NeMo manifests → packs under <out>/packs (by rank 0, once; the others wait at the barrier)."""
     packs = []
@@ -89,6 +94,7 @@ def main():
     ap.add_argument("--steps", type=int, default=8000, help="total steps of the schedule (the run stops there)")
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps in this invocation (0: no limit)")
     ap.add_argument("--time-budget", type=float, default=0, help="stop (and checkpoint) after this many seconds of training (0: no limit)")
+    ap.add_argument("--fit-schedule", action="store_true", help="with --time-budget: after 10 steps, shorten --steps to what the budget allows at the measured speed, so the cosine ends when time does")
     ap.add_argument("--peak-lr", type=float, default=2e-3)
     ap.add_argument("--warmup", type=int, default=600)
     ap.add_argument("--restart-at", type=int, default=-1, help="warm restart: the schedule starts again at this step (default: the step the run starts from when --init is not a training state)")
@@ -127,10 +133,10 @@ def main():
     resumed = os.path.exists(state_file)
     config, weights, state = load_init(state_file if resumed else a.init)
     model = build_model(config)
-    model.load_weights(weights)
-    model.to(device)
     if a.float64:
         model.double()
+    model.load_weights(weights)
+    model.to(device)
     named = dict(model.named_parameters())
     groups = [{"params": [p for n, p in named.items() if decays(n)], "weight_decay": a.weight_decay},
               {"params": [p for n, p in named.items() if not decays(n)], "weight_decay": 0.0}]
@@ -146,6 +152,8 @@ def main():
         meta = state["meta"]
         epoch, done_in_epoch = int(meta.get("torch_epoch", 0)), int(meta.get("torch_batches_done", 0))
         restart = int(meta.get("restart_at", restart)) if a.restart_at < 0 else a.restart_at
+        if "steps" in meta and a.fit_schedule:
+            a.steps = int(meta["steps"])
     elif a.restart_at < 0:
         restart = 0
     log(event="resumed" if resumed else "start", step=step, world=world, device=str(device), precision=precision,
@@ -172,7 +180,7 @@ def main():
             tensors[f"adam.v.{n}"] = st["exp_avg_sq"] if "exp_avg_sq" in st else torch.zeros_like(p)
         tensors["optim.step"] = np.array(float(step), np.float32)
         write_safetensors(state_file, tensors, {"format": "earshot-training-state", "version": "1", "config": json.dumps(config),
-                                                "torch_epoch": epoch, "torch_batches_done": done_in_epoch, "restart_at": restart, "step": step})
+                                                "torch_epoch": epoch, "torch_batches_done": done_in_epoch, "restart_at": restart, "step": step, "steps": a.steps})
 
     t0 = time.time()
     started_at = step
@@ -181,7 +189,7 @@ def main():
     while not stop():
         sampler.set_epoch(epoch, done_in_epoch)
         loader = torch.utils.data.DataLoader(items, batch_sampler=sampler, collate_fn=collate, num_workers=a.workers,
-                                             pin_memory=device.type == "cuda", **({"prefetch_factor": 4} if a.workers else {}))
+                                             pin_memory=device.type == "cuda", worker_init_fn=one_thread, **({"prefetch_factor": 4} if a.workers else {}))
         for feats, lengths, targets, global_batch in loader:
             feats = feats.to(device, torch.float64 if a.float64 else torch.float32, non_blocking=True)
             t_out = subsampled_length(feats.shape[1])
@@ -226,6 +234,10 @@ def main():
                     grad_norm=round(norm, 3), audio_x_realtime=round(window["audio"] / secs, 1), sec_per_step=round(secs / max(1, window["n"] + window["skipped"]), 3),
                     elapsed_min=round((time.time() - t0) / 60, 2))
                 window = dict(loss=0.0, n=0, skipped=0, audio=0.0, start=time.time())
+            if a.fit_schedule and a.time_budget and step - started_at == 10:
+                per_step = (time.time() - t0) / 10
+                a.steps = min(a.steps, step + int((a.time_budget - (time.time() - t0)) / per_step))
+                log(event="schedule_fitted", steps=a.steps, sec_per_step=round(per_step, 3))
             if step % a.ckpt_every == 0:
                 save()
             if stop():
@@ -237,7 +249,7 @@ def main():
     if rank == 0 and not a.no_export:
         base = a.lm_from or (a.init if os.path.isdir(a.init) else os.path.join(REPO, "public/models/base"))
         write_model_dir(os.path.join(a.out, "model"), config, model.weights(), card=f"# Earshot model trained with PyTorch\n\nContinued from `{a.init}` to step {step} with python/earshot_torch/train.py on {world} process(es) ({device.type}, {precision}).\n",
-                        provenance={"step": step, "trainer": "python/earshot_torch/train.py", "world": world, "device": device.type, "precision": precision}, base_dir=base)
+                        provenance={"torch_steps": step, "trainer": "python/earshot_torch/train.py", "world": world, "device": device.type, "precision": precision}, base_dir=base)
         log(event="exported", model=os.path.join(a.out, "model"))
     if world > 1:
         dist.destroy_process_group()
