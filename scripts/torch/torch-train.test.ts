@@ -37,7 +37,7 @@ beforeAll(async () => {
   const w = randomWeights(TINY_ARCH, {}, 3);
   init = join(dir, 'init.safetensors');
   writeFileSync(init, encodeCheckpoint({ tensors: new Map([...w].map(([n, d]) => [n, { dims: [d.length], data: d }])), metadata: { config: JSON.stringify({ ...config, arch: TINY_ARCH, adapters: {} }) } }));
-});
+}, 120_000);
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
