@@ -50,9 +50,20 @@ class AudioPack:
 def speed_perturb(x, factor):
     """Speed perturbation (Ko et al. 2015) by resampling, as speedPerturb in augment.ts: the audio
     treated as recorded at 16 kHz·factor, converted back to 16 kHz (about len/factor samples)."""
-    import torchaudio.functional as AF
+    src = int(round(RATE * factor))
+    try:  # windowed-sinc resampling, as our resample.ts
+        import torchaudio.functional as AF
 
-    return AF.resample(torch.from_numpy(x), int(round(RATE * factor)), RATE).numpy()
+        return AF.resample(torch.from_numpy(x), src, RATE).numpy()
+    except ImportError:  # PyTorch builds without torchaudio: polyphase filtering, else linear interpolation
+        g = math.gcd(src, RATE)
+        try:
+            from scipy.signal import resample_poly
+
+            return resample_poly(x, RATE // g, src // g).astype(np.float32)
+        except ImportError:
+            n = int(round(len(x) * RATE / src))
+            return np.interp(np.arange(n) * (src / RATE), np.arange(len(x)), x).astype(np.float32)
 
 
 def add_noise(x, snr_db, rng):
