@@ -51,8 +51,8 @@ const summary = sizes.map((n) => {
 });
 
 // --- the plot: x is log n, y is relative WER change in percent (down is better)
-const W = 720, H = 440, L = 70, R = 190, T = 50, B = 60;
-const xs = (n: number) => L + ((Math.log(n) - Math.log(sizes[0])) / Math.max(1e-9, Math.log(sizes.at(-1)!) - Math.log(sizes[0]))) * (W - L - R);
+const W = 760, H = 440, L = 70, R = 220, T = 50, B = 60, PAD = 24;
+const xs = (n: number) => L + PAD + ((Math.log(n) - Math.log(sizes[0])) / Math.max(1e-9, Math.log(sizes.at(-1)!) - Math.log(sizes[0]))) * (W - L - R - 2 * PAD);
 const values = [0, ...speakers.flatMap((s) => s.sizes.map((r) => r.relative_wer_change ?? 0)), ...summary.flatMap((s) => (s.raw ? s.raw.ci95 : []))];
 const step = 5;
 const yMin = Math.floor((100 * Math.min(...values)) / step) * step - step;
@@ -66,7 +66,8 @@ for (let v = yMin; v <= yMax; v += step) {
   el.push(`<line x1="${L}" x2="${W - R}" y1="${ys(v / 100)}" y2="${ys(v / 100)}" stroke="${v === 0 ? '#444' : '#e5e5e5'}" stroke-width="${v === 0 ? 1.2 : 1}"/>`);
   el.push(`<text x="${L - 8}" y="${ys(v / 100) + 4}" text-anchor="end">${v > 0 ? '+' : ''}${v}%</text>`);
 }
-for (const n of sizes) el.push(`<text x="${xs(n)}" y="${H - B + 20}" text-anchor="middle">${n}</text>`);
+// the mean at each n is over the speakers who have that many utterances: say how many
+for (const n of sizes) el.push(`<text x="${xs(n)}" y="${H - B + 16}" text-anchor="middle">${n}</text><text x="${xs(n)}" y="${H - B + 29}" text-anchor="middle" font-size="10" fill="#666">${at(n).length} spk</text>`);
 // the mean's interval as a band, then the speakers, then the means on top
 const band = summary.filter((s) => s.raw);
 if (band.length > 1) el.push(`<polygon fill="#000" fill-opacity="0.08" points="${[...band.map((s) => [xs(s.n), ys(s.raw!.ci95[1])]), ...band.reverse().map((s) => [xs(s.n), ys(s.raw!.ci95[0])])].map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ')}"/>`);
@@ -94,7 +95,7 @@ const title = a.title ?? `Relative WER change after adapting on a speaker's firs
 const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">
 <rect width="${W}" height="${H}" fill="#fff"/>
 <text x="${W / 2}" y="22" text-anchor="middle" font-size="14">${esc(title)}</text>
-<text x="${(L + W - R) / 2}" y="${H - 18}" text-anchor="middle">adaptation utterances n (log scale)</text>
+<text x="${(L + W - R) / 2}" y="${H - 10}" text-anchor="middle">adaptation utterances n (log scale)</text>
 <text transform="translate(18 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle">relative WER change (lower is better)</text>
 <rect x="${L}" y="${T}" width="${W - L - R}" height="${H - T - B}" fill="none" stroke="#999"/>
 ${el.join('\n')}
