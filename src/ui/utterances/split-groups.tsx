@@ -2,6 +2,7 @@ import type { Split, Utterance } from '../../data/model';
 import { plural } from '../format';
 
 const SPLITS: Split[] = ['train', 'validation', 'test'];
+const MAX_GROUPS = 200;
 
 interface Group {
   label: string;
@@ -29,8 +30,10 @@ function groups(utts: readonly Utterance[], key: (u: Utterance) => string | unde
 export function SplitGroups({ utts, onMove }: { utts: readonly Utterance[]; onMove(ids: string[], split: Split): Promise<void> }) {
   const files = groups(utts, (u) => u.origin, 'file');
   const speakers = groups(utts, (u) => u.speaker, 'speaker');
-  // one file or one speaker is the whole dataset: nothing to tell apart
-  const shown = [...(files.length > 1 ? files : []), ...(speakers.length > 1 ? speakers : [])];
+  // one file or speaker is the whole dataset, and one transcript file per clip (audio + .txt pairs)
+  // is no grouping: nothing to move together
+  const useful = (g: Group[]) => g.length > 1 && g.length < utts.length && g.length <= MAX_GROUPS;
+  const shown = [...(useful(files) ? files : []), ...(useful(speakers) ? speakers : [])];
   if (shown.length === 0) return null;
   return (
     <details className="split-groups" data-testid="split-groups" open={shown.length <= 12}>
