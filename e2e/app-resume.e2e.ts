@@ -19,6 +19,8 @@ describe('journey 3: reload mid-training and resume', () => {
     await importTinyModel(page);
     await importToneDataset(page);
     await smallSettings(page, { steps: 400, evalEvery: 0, checkpointEvery: 4 });
+    // WebGPU on purpose (the measured choice here would be WASM): the second test loses the GPU
+    await page.getByTestId('train-backend-choice').selectOption('webgpu');
     await page.getByTestId('train-start').click();
     const ckpt = page.getByTestId('checkpoint-step');
     await expect.poll(async () => Number((await ckpt.count()) ? await ckpt.innerText() : 0), { timeout: 300_000 }).toBeGreaterThanOrEqual(8);

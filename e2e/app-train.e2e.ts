@@ -1,5 +1,5 @@
-// Journey 1: import a model and a small dataset, train a few dozen steps on WebGPU (the software
-// adapter in headless Chromium), watch the charts and the validation WER, evaluate, export,
+// Journey 1: the backend is chosen by measuring it (WASM here: headless Chromium's WebGPU is a
+// software adapter), import a model and a small dataset, train a few dozen steps, watch the charts and the validation WER, evaluate, export,
 // re-import the export and check it transcribes exactly as the fine-tuned model does.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,7 +38,14 @@ describe('journey 1: train, evaluate, export, re-import', () => {
     const status = page.getByTestId('model-status');
     await page.locator('[data-testid=model-status][data-status=ready]').waitFor({ timeout: 240_000 });
     expect(Number((await page.getByTestId('model-parameters').innerText()).replace(/,/g, ''))).toBeGreaterThan(1_000_000);
-    expect(await page.getByTestId('model-backend').getAttribute('data-backend')).toBe('webgpu');
+    // the backend was chosen by timing the model on each: here WebGPU is the SwiftShader software
+    // adapter, far slower than WASM, and the card says so
+    const backend = page.getByTestId('model-backend');
+    expect(await backend.getAttribute('data-backend')).toBe('wasm');
+    expect(await backend.getAttribute('data-how')).toBe('measured');
+    const measured = await backend.innerText();
+    expect(measured).toMatch(/^WASM — .*measured [\d.]+× faster than WebGPU on this model \(WASM [\d.]+ m?s, WebGPU [\d.]+ m?s per 1 s of audio\)/);
+    console.log(`journey 1: base model backend: ${measured}`);
     // its word LM (lm.arpa) was fetched and read: transcripts use beam search with it
     expect(await page.getByTestId('model-decoding').innerText()).toMatch(/^beam search, width \d+, word bigram LM \(\d+ words\)/);
 
@@ -55,10 +62,29 @@ describe('journey 1: train, evaluate, export, re-import', () => {
     // training here uses a tiny model: the software WebGPU adapter is slow
     await importTinyModel(page);
     expect(await status.getAttribute('data-status')).toBe('ready');
-    expect(await page.getByTestId('model-backend').getAttribute('data-backend')).toBe('webgpu');
+    expect(await backend.getAttribute('data-backend')).toBe('wasm');
+    console.log(`journey 1: tiny model backend: ${await backend.innerText()}`);
     expect(await page.getByTestId('model-vocab').innerText()).toMatch(/29 tokens/);
     expect(await page.getByTestId('model-decoding').innerText()).toBe('greedy');
     await shot(page, '1-model');
+
+    // after a reload the measurement is not repeated: it was kept for this model and device
+    await page.reload();
+    await page.locator('[data-testid=model-status][data-status=ready]').waitFor({ timeout: 120_000 });
+    expect(await backend.getAttribute('data-backend')).toBe('wasm');
+    expect(await backend.getAttribute('data-how')).toBe('cached');
+    expect(await backend.innerText()).toMatch(/measured earlier [\d.]+× faster than WebGPU/);
+
+    // the user can override it: the model then runs on WebGPU, and the card says whose choice it was
+    const runOn = page.getByRole('combobox', { name: 'Run on' });
+    await runOn.selectOption({ label: 'WebGPU' });
+    await page.locator('[data-testid=model-backend][data-backend=webgpu]').waitFor({ timeout: 120_000 });
+    expect(await backend.getAttribute('data-how')).toBe('user');
+    expect(await page.getByTestId('model-backend-why').innerText()).toMatch(/^Why: chosen by you \(measured: WASM .*, WebGPU .*\)/);
+    await shot(page, '1-model-backend-override');
+    await runOn.selectOption({ label: 'the fastest here (measured)' });
+    await page.locator('[data-testid=model-backend][data-backend=wasm]').waitFor({ timeout: 120_000 });
+    expect(await backend.getAttribute('data-how')).toBe('cached');
   });
 
   it('imports a dataset and lists its utterances', async () => {
@@ -71,9 +97,22 @@ describe('journey 1: train, evaluate, export, re-import', () => {
   it('trains a few dozen steps with live charts and validation WER', async () => {
     const { page } = s;
     await smallSettings(page, { steps: 30, evalEvery: 10, checkpointEvery: 10 });
+    // before any step, the charts say when they will fill
+    expect(await page.getByTestId('chart-wer').innerText()).toMatch(/Appears when the first validation pass ends/);
+    // the base model's validation pass before step 1 is shown as its own progress (it is quick here,
+    // so the page records whether it was ever shown)
+    await page.evaluate(() => {
+      const w = window as unknown as { sawValidation: string[] };
+      w.sawValidation = [];
+      new MutationObserver(() => {
+        const el = document.querySelector('[data-testid=validation-progress]');
+        if (el) w.sawValidation.push(el.textContent ?? '');
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
     await page.getByTestId('train-start').click();
     await page.locator('[data-testid=run-status][data-status=running]').waitFor({ timeout: 120_000 });
-    expect(await page.getByTestId('train-backend').innerText()).toMatch(/webgpu/i);
+    // training chose its backend from the same measurement
+    expect(await page.getByTestId('train-backend').innerText()).toMatch(/^Training on wasm: .*measured (earlier )?[\d.]+× faster than WebGPU/);
     await page
       .locator('[data-testid=run-status][data-status=finished]')
       .waitFor({ timeout: 480_000 })
@@ -87,8 +126,35 @@ describe('journey 1: train, evaluate, export, re-import', () => {
     expect(await points('throughput')).toBe(30);
     expect(await points('wer')).toBe(2 * 4); // WER and CER at steps 0, 10, 20, 30
     await page.getByTestId('train-result').waitFor();
+    const sawValidation = await page.evaluate(() => (window as unknown as { sawValidation: string[] }).sawValidation);
+    expect(sawValidation.some((t) => /Scoring the base model on the validation split before training: \d+ of \d+ batches/.test(t))).toBe(true);
+
+    // charts: legends, axis titles, whole-number step ticks over one shared range, y labels inside the chart
+    const legend = async (id: string) => page.getByTestId(`chart-${id}`).locator('.recharts-legend-item-text').allInnerTexts();
+    expect(await legend('loss')).toEqual(['train', 'validation']);
+    expect(await legend('wer')).toEqual(['WER', 'CER']);
+    const stepTicks: string[][] = [];
+    for (const id of ['loss', 'wer', 'lr', 'throughput']) {
+      const chart = page.getByTestId(`chart-${id}`);
+      expect(await chart.getByText('step', { exact: true }).count()).toBe(1);
+      const ticks = await chart.locator('.recharts-xAxis .recharts-cartesian-axis-tick-value').allInnerTexts();
+      expect(ticks.every((t) => /^\d+$/.test(t))).toBe(true);
+      stepTicks.push(ticks);
+      const clipped = await chart.evaluate((fig) => {
+        const svg = fig.querySelector('svg.recharts-surface')!.getBoundingClientRect();
+        return [...fig.querySelectorAll('.recharts-yAxis .recharts-cartesian-axis-tick-value, .recharts-label')]
+          .map((t) => ({ text: t.textContent, r: t.getBoundingClientRect() }))
+          .filter(({ r }) => r.left < svg.left - 0.5 || r.right > svg.right + 0.5)
+          .map(({ text }) => text);
+      });
+      expect(clipped, `chart ${id}`).toEqual([]);
+    }
+    expect(stepTicks[0]).toEqual(['0', '10', '20', '30']);
+    for (const t of stepTicks) expect(t).toEqual(stepTicks[0]);
+    expect(await page.getByTestId('chart-wer').getByText('error rate').count()).toBe(1);
+    expect((await page.getByTestId('chart-lr').locator('.recharts-yAxis .recharts-cartesian-axis-tick-value').allInnerTexts()).every((t) => !t.startsWith('.'))).toBe(true);
     const elapsed = Number(await page.getByTestId('run-status').getAttribute('data-elapsed-ms'));
-    console.log(`journey 1: 30 steps (batch 2 × 128 frames, d_model 32, 1 block) on WebGPU: ${(elapsed / 30).toFixed(0)} ms/step`);
+    console.log(`journey 1: 30 steps (batch 2 × 128 frames, d_model 32, 1 block) on WASM: ${(elapsed / 30).toFixed(0)} ms/step`);
     await shot(page, '1-train');
   });
 

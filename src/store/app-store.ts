@@ -35,6 +35,8 @@ export interface RunView {
   backend?: string;
   checkpointStep?: number;
   resultModelId?: string;
+  /** A validation pass in progress (batches decoded of all), until its scores arrive. */
+  validation?: { step: number; done: number; total: number };
 }
 
 export interface TrainSlice {

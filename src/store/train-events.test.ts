@@ -40,4 +40,13 @@ describe('train events → run view and chart history', () => {
     expect(steps.slice(-10)).toEqual([90, 91, 92, 93, 94, 95, 96, 97, 98, 99]);
     expect(steps[0]).toBe(0);
   });
+
+  it('shows the first validation pass as its own progress until its scores arrive (issue 13)', () => {
+    const started = apply({ history: emptyHistory() }, { type: 'status', runId: 'r1', status: 'running', totalSteps: 30 });
+    const mid = apply(started, { type: 'validating', runId: 'r1', step: 0, done: 0, total: 5 }, { type: 'validating', runId: 'r1', step: 0, done: 2, total: 5 });
+    expect(mid.run?.validation).toEqual({ step: 0, done: 2, total: 5 });
+    const scored = apply(mid, { type: 'eval', runId: 'r1', step: 0, valLoss: 3, wer: 1, cer: 0.9 });
+    expect(scored.run?.validation).toBeUndefined();
+    expect(scored.history.wer).toEqual([[0, 1]]);
+  });
 });

@@ -42,9 +42,11 @@ export function foldTrainEvent(s: RunState, e: TrainEvent): Partial<RunState> {
         },
       };
     }
+    case 'validating':
+      return { run: { ...run, validation: { step: e.step, done: e.done, total: e.total } } };
     case 'eval': {
       const h = s.history;
-      return { history: { ...h, valLoss: [...h.valLoss, [e.step, e.valLoss]], wer: [...h.wer, [e.step, e.wer]], cer: [...h.cer, [e.step, e.cer]] } };
+      return { run: { ...run, validation: undefined }, history: { ...h, valLoss: [...h.valLoss, [e.step, e.valLoss]], wer: [...h.wer, [e.step, e.wer]], cer: [...h.cer, [e.step, e.cer]] } };
     }
     case 'checkpoint':
       return { run: { ...run, checkpointStep: e.step } };

@@ -102,6 +102,8 @@ export type LoopEvent =
       elapsedMs: number;
     }
   | ({ type: 'eval' } & EvalResult)
+  /** Progress of a validation pass: `done` of `total` batches decoded. */
+  | { type: 'validating'; step: number; done: number; total: number }
   | { type: 'checkpoint'; step: number }
   | { type: 'paused'; step: number }
   | { type: 'resumed'; step: number };
@@ -128,7 +130,7 @@ export interface LoopOptions {
 }
 
 /** Validation loss, WER and CER of the trainer's current weights (decoded as `decoding` says; default greedy). */
-export async function evaluate(trainer: LoopTrainer, data: LoopData, vocab: Vocab, step: number, decoding: Decoding = GREEDY): Promise<EvalResult> {
+export async function evaluate(trainer: LoopTrainer, data: LoopData, vocab: Vocab, step: number, decoding: Decoding = GREEDY, onProgress?: (done: number, total: number) => void): Promise<EvalResult> {
   let lossSum = 0;
   let items = 0;
   let wordEdits = 0;
@@ -136,6 +138,7 @@ export async function evaluate(trainer: LoopTrainer, data: LoopData, vocab: Voca
   let charEdits = 0;
   let chars = 0;
   const n = await data.validationBatches();
+  onProgress?.(0, n);
   for (let i = 0; i < n; i++) {
     const b = await data.validationBatch(i);
     // GPU sync point: the logits come back to the CPU for the loss and the decoding.
@@ -155,6 +158,7 @@ export async function evaluate(trainer: LoopTrainer, data: LoopData, vocab: Voca
       charEdits += c.edits;
       chars += c.refLength;
     }
+    onProgress?.(i + 1, n);
   }
   return { step, valLoss: items ? lossSum / items : NaN, wer: words ? wordEdits / words : NaN, cer: chars ? charEdits / chars : NaN, utterances: items };
 }
@@ -185,7 +189,8 @@ export async function trainLoop(o: LoopOptions): Promise<LoopOutcome> {
     lastSaved = pos.step;
     emit({ type: 'checkpoint', step: pos.step });
   };
-  const evaluateNow = async () => emit({ type: 'eval', ...(await evaluate(trainer, data, vocab, pos.step, o.decoding)) });
+  const evaluateNow = async () =>
+    emit({ type: 'eval', ...(await evaluate(trainer, data, vocab, pos.step, o.decoding, (done, n) => emit({ type: 'validating', step: pos.step, done, total: n }))) });
 
   try {
     while (pos.step < total) {

@@ -16,6 +16,8 @@ export type TrainEvent =
   | { type: 'status'; runId: string; status: RunStatus | 'preparing'; message?: string; backend?: string; totalSteps?: number }
   | { type: 'steps'; runId: string; points: StepPoint[]; step: number; totalSteps: number; skipped: number; elapsedMs: number; epoch: number }
   | { type: 'eval'; runId: string; step: number; valLoss: number; wer: number; cer: number }
+  /** A validation pass in progress (`done` of `total` batches); the one at step 0 scores the base model before training. */
+  | { type: 'validating'; runId: string; step: number; done: number; total: number }
   | { type: 'checkpoint'; runId: string; step: number };
 
 export interface RunOutcome {

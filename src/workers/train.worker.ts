@@ -114,7 +114,7 @@ async function run(record: RunRecord, resumeFrom: { bytes: Uint8Array; position:
       for (const k of Object.keys(history) as (keyof typeof history)[]) history[k] = history[k].filter(([step]) => step <= from!.step);
     } else {
       // Adapters start as the identity (LoRA B = 0, bottleneck up = 0): step 0 is the base model.
-      const base = await evaluate(trainer, data, model.vocab, 0, model.decoding);
+      const base = await evaluate(trainer, data, model.vocab, 0, model.decoding, (done, total) => onEvent({ type: 'validating', runId, step: 0, done, total }));
       record = await updateRun(runId, { baseMetrics: { wer: base.wer, cer: base.cer, utterances: base.utterances } });
       history.valLoss.push([0, base.valLoss]);
       history.wer.push([0, base.wer]);
@@ -138,6 +138,9 @@ async function run(record: RunRecord, resumeFrom: { bytes: Uint8Array; position:
         history.cer.push([e.step, e.cer]);
         lastEval = { wer: e.wer, cer: e.cer, utterances: e.utterances };
         onEvent({ type: 'eval', runId, step: e.step, valLoss: e.valLoss, wer: e.wer, cer: e.cer });
+      } else if (e.type === 'validating') {
+        flush();
+        onEvent({ type: 'validating', runId, step: e.step, done: e.done, total: e.total });
       } else if (e.type === 'checkpoint') {
         flush();
         onEvent({ type: 'checkpoint', runId, step: e.step });
