@@ -96,7 +96,21 @@ describe('journey 1: train, evaluate, export, re-import', () => {
 
   it('trains a few dozen steps with live charts and validation WER', async () => {
     const { page } = s;
+    // choosing data measures a training step here; the default length is sized from it to end in
+    // a few minutes, and the panel says how long the settings will take before the run starts
+    await tab(page, 'train');
+    await page.locator('[data-testid=train-dataset][data-name=tones]').check();
+    const total = page.getByTestId('train-estimate-total');
+    await total.waitFor({ timeout: 120_000 });
+    expect(await page.getByTestId('train-estimate').innerText()).toMatch(/Measured here on WASM: one step of [\d.]+ s of audio takes .*sized from the measurement/s);
+    const sizedMinutes = /about (?:(\d+) min )?(\d+) s/.exec(await total.innerText());
+    expect(sizedMinutes, await total.innerText()).not.toBeNull();
+    expect(Number(sizedMinutes![1] ?? 0)).toBeLessThanOrEqual(3);
+    expect(await page.getByTestId('train-length').inputValue()).not.toBe('300');
+    console.log(`journey 1: ${(await page.getByTestId('train-estimate').innerText()).replace(/\n/g, ' ')}`);
+    await shot(page, '1-train-estimate');
     await smallSettings(page, { steps: 30, evalEvery: 10, checkpointEvery: 10 });
+    await expect.poll(() => page.getByTestId('train-estimate').innerText()).toMatch(/These settings will take about .*: 30 steps × ~.* \+ 4 validation passes\./);
     // before any step, the charts say when they will fill
     expect(await page.getByTestId('chart-wer').innerText()).toMatch(/Appears when the first validation pass ends/);
     // the base model's validation pass before step 1 is shown as its own progress (it is quick here,

@@ -4,6 +4,7 @@
 import { create } from 'zustand';
 import type { BackendInfo } from '../runtime/types';
 import { DEFAULT_RECIPE } from '../train/recipe';
+import type { StepMeasurement } from '../train/plan';
 import { DEFAULT_AUTO_TRAIN, type AutoTrainConfig } from './auto-train';
 import type { ModelSummary } from '../workers/asr-models';
 import type { BackendPreference } from '../workers/backend-select';
@@ -46,6 +47,17 @@ export interface TrainSlice {
   history: RunHistory;
   /** A run interrupted by a reload, a failure or a pause, that can continue from its checkpoint. */
   resumable?: RunView;
+  /** A measured training step for the current model, datasets and backend (plan-actions.ts). */
+  trainEstimate?: TrainEstimate;
+}
+
+export interface TrainEstimate {
+  key: string;
+  status: 'measuring' | 'ready' | 'error';
+  measured?: StepMeasurement & { backend: string };
+  message?: string;
+  /** The length the settings were sized to from this measurement, while the user has not changed it. */
+  sized?: { steps: number; batchSeconds: number; evalEvery: number };
 }
 
 export type TakeView = Omit<Take, 'audio'> & { transcribing?: boolean };

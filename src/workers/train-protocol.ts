@@ -1,5 +1,6 @@
 // The train worker's API (comlink). One run at a time; progress comes back as small events,
 // step points batched (at most one message per PROGRESS_MS) before they reach the store.
+import type { StepMeasurement } from '../train/plan';
 import type { RunStatus, TrainSettings } from './train-db';
 
 export const PROGRESS_MS = 250;
@@ -38,6 +39,8 @@ export interface StartRequest {
 }
 
 export interface TrainApi {
+  /** Times one training step and one validation pass for these settings (nothing is kept), for the estimate before a run. */
+  measure(req: StartRequest): Promise<StepMeasurement & { backend: string }>;
   /** Starts a run; resolves when it ends, fails or diverges (a pause keeps it pending). */
   start(req: StartRequest, onEvent: (e: TrainEvent) => void): Promise<RunOutcome>;
   /** Continues a stored run from its last checkpoint; `backend` overrides the run's choice (e.g. WASM after GPU loss). */

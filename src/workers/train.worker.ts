@@ -20,7 +20,8 @@ import { measureForCard } from './score-model';
 import { backendFor } from './backend-select';
 import { augmentConfig, IdbTrainData } from './train-data';
 import { appDb, emptyHistory, updateRun, type RunRecord, type TrainSettings } from './train-db';
-import { PROGRESS_MS, type RunOutcome, type StepPoint, type TrainApi, type TrainEvent } from './train-protocol';
+import { PROGRESS_MS, type RunOutcome, type StartRequest, type StepPoint, type TrainApi, type TrainEvent } from './train-protocol';
+import type { StepMeasurement } from '../train/plan';
 
 class Control implements LoopControl {
   stopRequested = false;
@@ -57,7 +58,48 @@ function isDeviceError(e: unknown): boolean {
   return /device (was )?lost|devicelost|out of memory|\boom\b|allocation|GPUBuffer|mapAsync|webgpu/i.test(String((e as Error)?.message ?? e));
 }
 
+/** A step measurement in progress: a run starting meanwhile waits for it (one trainer at a time). */
+let measuring: Promise<unknown> = Promise.resolve();
+
+/**
+ * One training step (after a warm-up step) and one validation pass of the model on the chosen
+ * datasets and backend, for the Train panel's estimate and sized defaults (src/train/plan.ts).
+ * Batches of at most 8 s of audio keep it short; the weights are discarded.
+ */
+async function measureStep(req: StartRequest): Promise<StepMeasurement & { backend: string }> {
+  await measuring;
+  if (busy) throw new Error('a training run is in progress');
+  busy = true;
+  let trainer: CtcTrainer | undefined;
+  const store = await DataStore.open();
+  try {
+    const { model } = await loadModel(req.modelId);
+    const s = req.settings;
+    const data = await new IdbTrainData(store, model.vocab, model.config.frontEnd, { batchSeconds: Math.min(8, s.batchSeconds), stretch: 1 }, augmentConfig({ specAugment: false, speed: false, noise: false }), s.seed).init(req.datasetIds);
+    const backend = await makeBackend(s.backend, model);
+    trainer = await CtcTrainer.create(
+      backend,
+      { arch: model.config.arch, adapters: adapterConfig(s.adapter, model.config.adapters), weights: model.weights, seed: s.seed, trainable: trainableFor(s.adapter, model.config.arch), optimizer: { kind: 'adamw', weightDecay: 0.01 }, clipNorm: 5, blank: model.vocab.blankId },
+      data.firstShape(),
+    );
+    const batch = await data.trainBatch(0, 0);
+    await trainer.step(batch, 0); // warm-up: the first step compiles and allocates
+    const t0 = performance.now();
+    await trainer.step(batch, 0);
+    const stepMs = performance.now() - t0;
+    const t1 = performance.now();
+    await evaluate(trainer, data, model.vocab, 0, model.decoding);
+    const validationMs = performance.now() - t1;
+    return { stepMs, batchAudioSeconds: batch.audioSeconds, validationMs, trainSeconds: data.trainSeconds, backend: backend.info.name };
+  } finally {
+    await trainer?.dispose().catch(() => undefined);
+    store.close();
+    busy = false;
+  }
+}
+
 async function run(record: RunRecord, resumeFrom: { bytes: Uint8Array; position: LoopPosition } | undefined, backendChoice: TrainSettings['backend'], onEvent: (e: TrainEvent) => void): Promise<RunOutcome> {
+  await measuring.catch(() => undefined);
   if (busy) throw new Error('a training run is already in progress');
   busy = true;
   const ctl = (control = new Control());
@@ -259,6 +301,12 @@ async function run(record: RunRecord, resumeFrom: { bytes: Uint8Array; position:
 }
 
 const api: TrainApi = {
+  measure(req) {
+    const m = measureStep(req);
+    measuring = m.catch(() => undefined);
+    return m;
+  },
+
   async start(req, onEvent) {
     const record: RunRecord = {
       id: crypto.randomUUID(),

@@ -2,6 +2,7 @@ import { useApp } from '../../store/app-store';
 import { pauseTraining, runActive, startTraining, stopTraining, unpauseTraining } from '../../store/train-actions';
 import { RunStatus } from './run-status';
 import { TrainCharts } from './train-charts';
+import { TrainEstimate } from './train-estimate';
 import { TrainSettingsForm } from './train-settings';
 
 /** Settings, start/pause/resume/stop, the run's progress and its live charts. */
@@ -14,6 +15,7 @@ export function TrainPanel() {
     <section aria-labelledby="train-heading">
       <h2 id="train-heading">Train</h2>
       <TrainSettingsForm disabled={!!active} />
+      {!active && <TrainEstimate />}
       <div className="controls">
         <button type="button" data-testid="train-start" disabled={!!active || !ready || chosen === 0} onClick={() => void startTraining()}>
           Start training
