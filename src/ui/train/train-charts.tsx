@@ -49,7 +49,7 @@ function Chart(p: { id: string; title: string; yTitle: string; series: ChartSeri
               label={{ value: p.yTitle, angle: -90, position: 'insideLeft', offset: 2, fontSize: 11, fill: 'var(--text-muted)', style: { textAnchor: 'middle' } }}
             />
             <Tooltip formatter={(v) => formatTick(Number(v), { percent: p.percent })} labelFormatter={(l) => `step ${l}`} />
-            <Legend verticalAlign="top" height={22} iconType="plainline" wrapperStyle={{ fontSize: 12 }} />
+            <Legend itemSorter={null} verticalAlign="top" height={22} iconType="plainline" wrapperStyle={{ fontSize: 12 }} />
             {p.series.map((s) => (
               <Line key={s.name} name={s.name} data={s.points} dataKey="1" stroke={s.color} strokeWidth={2} dot={s.points.length < 30} isAnimationActive={false} />
             ))}
