@@ -133,6 +133,7 @@ describe('journey 4: what a first user hits', () => {
     await select.selectOption({ label: tuned });
     await page.locator('[data-testid=model-status][data-status=ready]').waitFor({ timeout: 120_000 });
     const metrics = await page.getByTestId('model-metrics').innerText();
+    expect(metrics).toMatch(/on 2 validation utterances, decoded with beam search/);
     const [, baseWer, baseCer, tunedWer, tunedCer] = /base WER ([\d.]+%) \/ CER ([\d.]+%) → fine-tuned WER ([\d.]+%) \/ CER ([\d.]+%)/.exec(metrics)!;
 
     await tab(page, 'evaluate');

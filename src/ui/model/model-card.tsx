@@ -1,4 +1,5 @@
 import { formatBytes } from '../../data/limits';
+import type { Metrics } from '../../train/export';
 import { useApp } from '../../store/app-store';
 import { pct } from '../format';
 import { BackendLine } from './backend-line';
@@ -7,7 +8,7 @@ import { BackendLine } from './backend-line';
 export function ModelCard() {
   const model = useApp((s) => s.model);
   if (!model) return null;
-  const m = model.metrics as { base?: { wer: number; cer: number }; fineTuned?: { wer: number; cer: number } } | undefined;
+  const m = model.metrics as { base?: Metrics; fineTuned?: Metrics } | undefined;
   return (
     <article className="card" data-testid="model-card">
       <h3>{model.name}</h3>
@@ -31,6 +32,13 @@ export function ModelCard() {
             <dt>Validation metrics</dt>
             <dd data-testid="model-metrics">
               base WER {pct(m.base?.wer)} / CER {pct(m.base?.cer)} → fine-tuned WER {pct(m.fineTuned?.wer)} / CER {pct(m.fineTuned?.cer)}
+              {m.fineTuned?.decoding && (
+                <>
+                  {' '}
+                  on {m.fineTuned.utterances} validation utterances, decoded with {m.fineTuned.decoding}
+                  {m.base?.decoding && m.base.decoding !== m.fineTuned.decoding ? ` (base: ${m.base.decoding})` : ''}
+                </>
+              )}
             </dd>
           </>
         )}
