@@ -29,6 +29,8 @@ export function unbroadcast(grad: Value, target: Value): Value {
   if (lead < 0) throw new Error(`gradient ${grad} has lower rank than ${target}`);
   const axes: number[] = [];
   for (let i = 0; i < gs.length; i++) if (i < lead || (ts[i - lead] === 1 && gs[i] !== 1)) axes.push(i);
+  // when only leading axes go, one ReduceSum without keepdims lands on the target shape
+  if (lead > 0 && axes.length === lead) return reduceSum(grad, axes, false);
   let out = axes.length ? reduceSum(grad, axes, true) : grad;
   if (lead > 0) out = squeeze(out, Array.from({ length: lead }, (_, i) => i));
   if (out.shape.some((d, i) => d !== ts[i])) out = reshape(out, target.dims);

@@ -73,6 +73,8 @@ export class GraphBuilder {
   private readonly scopeStack: string[] = [];
   private readonly nodePrefixStack: string[] = [];
   private readonly constCache = new Map<string, Value>();
+  /** Nodes by op, inputs and attributes, for emitting each distinct computation once. */
+  private readonly emitted = new Map<string, Node>();
   private counter = 0;
 
   constructor(readonly name = 'graph') {}
@@ -185,9 +187,15 @@ export class GraphBuilder {
   /** Appends a node; output dtypes/shapes come from shape inference. `inputs` may hold null for omitted optionals. */
   emit(opType: string, inputs: (Value | null)[], attrs: Record<string, AttrInput> = {}, nOutputs = 1, name?: string): Value[] {
     inputs = trimOmitted(inputs);
-    const nodeName = name ?? this.fresh(opType);
     const typedAttrs: Record<string, Attr> = {};
     for (const [k, v] of Object.entries(attrs)) typedAttrs[k] = toAttr(v);
+    // Every op the engine emits is a pure function of its inputs: the same op on the same values is
+    // emitted once (the backward pass asks for many: xᵀ for several weight gradients, one reshape
+    // of a gradient for both operands of a MatMul, …).
+    const key = name === undefined ? `${opType}|${inputs.map((v) => (v ? v.name : '')).join(',')}|${nOutputs}|${JSON.stringify(typedAttrs)}` : undefined;
+    const seen = key === undefined ? undefined : this.emitted.get(key);
+    if (seen) return seen.outputs.slice(0, nOutputs).map((o) => this.values.get(o)!);
+    const nodeName = name ?? this.fresh(opType);
     const infer: (InferInput | null)[] = inputs.map((v) =>
       v ? { dtype: v.dtype, shape: v.shape, value: this.constValue(v) } : null,
     );
@@ -201,7 +209,7 @@ export class GraphBuilder {
     }
     const outNames = infos.map((_, i) => (infos.length === 1 ? nodeName : `${nodeName}:${i}`));
     const outs = infos.map((info, i) => this.register(outNames[i], info.dtype, info.shape));
-    this.nodes.push({
+    const node: Node = {
       opType,
       domain: '',
       name: nodeName,
@@ -209,8 +217,27 @@ export class GraphBuilder {
       outputs: outNames,
       attrs: typedAttrs,
       origin: this.modulePath || undefined,
-    });
+    };
+    this.nodes.push(node);
+    if (key !== undefined) this.emitted.set(key, node);
     return outs;
+  }
+
+  /**
+   * The first `n` outputs of a node already emitted, switching on optional ones it did not produce
+   * yet (LayerNormalization's Mean and InvStdDev, which its gradient reuses instead of recomputing).
+   */
+  outputsOf(node: Node, n: number): Value[] {
+    if (node.outputs.length < n) {
+      const infer = node.inputs.map((name) => (name === '' ? null : { dtype: this.value(name).dtype, shape: this.value(name).shape, value: this.constValue(this.value(name)) }));
+      const infos = inferShapes(node.opType, infer, node.attrs, n);
+      for (let i = node.outputs.length; i < n; i++) {
+        const name = `${node.name}:${i}`;
+        this.register(name, infos[i].dtype, infos[i].shape);
+        node.outputs.push(name);
+      }
+    }
+    return node.outputs.slice(0, n).map((o) => this.value(o));
   }
 
   /** Marks `v` as a graph output named `name` (adds an Identity when the name differs). */

@@ -177,7 +177,7 @@ export const gradRules = {
       if (b!.rank === 2 && a!.rank > 2) {
         const k = a!.dims[a!.rank - 1];
         const n = d!.dims[d!.rank - 1];
-        return matmul(transpose(reshape(a!, [-1, k]), [1, 0]), reshape(d!, [-1, n]));
+        return gemm(reshape(a!, [-1, k]), reshape(d!, [-1, n]), null, { transA: true }); // Aᵀ read in place, not transposed first
       }
       return matmul(mT(a!), d!);
     },
@@ -226,19 +226,17 @@ export const gradRules = {
   Softmax: ({ y: [y], dy: [d], attrs }) => [() => mul(y, sub(d!, reduceSum(mul(d!, y), [attrInt(attrs, 'axis', -1)])))],
   // y = x̂·γ + β with x̂ = (x − μ)/σ over the trailing axes from `axis`:
   // dx = (g − mean(g) − x̂·mean(g·x̂))/σ with g = dy·γ; dγ = dy·x̂; dβ = dy.
-  LayerNormalization: ({ x: [x, scale], dy: [d], attrs }) => {
+  // μ and 1/σ come from the forward node's own optional outputs rather than being recomputed.
+  LayerNormalization: ({ g, node, x: [x, scale], dy: [d], attrs }) => {
     const axis = normAxis(attrInt(attrs, 'axis', -1), x!.rank);
     const axes = x!.shape.map((_, i) => i).filter((i) => i >= axis);
-    const eps = attrFloat(attrs, 'epsilon', 1e-5);
-    let xhat: Value | undefined;
-    let rstd: Value | undefined;
+    let st: { xhat: Value; rstd: Value } | undefined;
     const stats = () => {
-      if (!xhat) {
-        const xc = sub(x!, reduceMean(x!, axes));
-        rstd = div(1, sqrt(add(reduceMean(mul(xc, xc), axes), eps)));
-        xhat = mul(xc, rstd);
+      if (!st) {
+        const [, mean, rstd] = g.outputsOf(node, 3);
+        st = { xhat: mul(sub(x!, mean), rstd), rstd };
       }
-      return { xhat: xhat!, rstd: rstd! };
+      return st;
     };
     return [
       () => {

@@ -3,7 +3,8 @@
 // schedule changes it per step without rebuilding anything.
 
 import type { GraphBuilder, Value } from './builder';
-import { add, div, mul, pow, sqrt, sub } from './ops';
+import { runsVector } from './flat-params';
+import { add, div, mul, pow, reciprocal, sqrt, sub } from './ops';
 
 export type OptimizerConfig =
   | { kind: 'adamw'; beta1?: number; beta2?: number; eps?: number; weightDecay?: number; decayTo?: DecayTarget }
@@ -35,11 +36,26 @@ export interface UpdateInputs {
   decays: (name: string) => boolean;
   /** With decayTo 'start': each decaying parameter's starting value, parallel to params. */
   anchors?: (Value | undefined)[];
+  /**
+   * For a flat buffer holding many parameters (flat-params.ts): which runs of its elements decay,
+   * parallel to params; where given it replaces `decays` for that tensor.
+   */
+  decayRuns?: ({ length: number; on: boolean }[] | undefined)[];
 }
 
 export interface UpdateOutputs {
   params: Value[];
   slots: Value[][];
+}
+
+/** Where weight decay applies to parameter i: everywhere, nowhere, or on some runs of its elements. */
+function decayWhere(u: UpdateInputs, i: number, wd: number): 'all' | 'none' | { length: number; on: boolean }[] {
+  if (!(wd > 0)) return 'none';
+  const runs = u.decayRuns?.[i];
+  if (!runs) return u.decays(u.params[i].name) ? 'all' : 'none';
+  if (runs.every((r) => r.on)) return 'all';
+  if (runs.every((r) => !r.on)) return 'none';
+  return runs;
 }
 
 export function optimizerSlots(cfg: OptimizerConfig): SlotSpec[] {
@@ -63,7 +79,9 @@ function adamw(cfg: Extract<OptimizerConfig, { kind: 'adamw' }>, u: UpdateInputs
   const { g } = u;
   // Scalars shared by every parameter: lr/(1 − β1ᵗ) and 1/√(1 − β2ᵗ).
   const stepSize = div(u.lr, sub(1, pow(g.scalar(b1), u.step)));
-  const invSqrtBc2 = div(1, sqrt(sub(1, pow(g.scalar(b2), u.step))));
+  // Reciprocal, not Div(1, ·): onnxruntime rewrites Mul(x, Div(1, y)) into Div(x, y) (DivMulFusion)
+  // when the Div has one consumer, which rounds differently from the per-parameter graph where it has many
+  const invSqrtBc2 = reciprocal(sqrt(sub(1, pow(g.scalar(b2), u.step))));
   const decayFactor = sub(1, mul(u.lr, wd));
   const params: Value[] = [];
   const ms: Value[] = [];
@@ -74,7 +92,12 @@ function adamw(cfg: Extract<OptimizerConfig, { kind: 'adamw' }>, u: UpdateInputs
       const m = add(mul(u.slots[0][i], b1), mul(grad, 1 - b1));
       const v = add(mul(u.slots[1][i], b2), mul(mul(grad, grad), 1 - b2));
       const anchor = u.anchors?.[i];
-      const decayed = !(wd > 0 && u.decays(p.name)) ? p : anchor ? sub(p, mul(sub(p, anchor), mul(u.lr, wd))) : mul(p, decayFactor);
+      // where decay is off for some elements of a flat buffer, its factor there is exactly 1 (its rate exactly 0)
+      const at = decayWhere(u, i, wd);
+      const decayed =
+        at === 'none' ? p
+        : anchor ? sub(p, mul(sub(p, anchor), at === 'all' ? mul(u.lr, wd) : runsVector(g, at, mul(u.lr, wd), 0)))
+        : mul(p, at === 'all' ? decayFactor : runsVector(g, at, decayFactor, 1));
       // m̂/(√v̂ + ε) = (m/(1−β1ᵗ)) / (√v·(1/√(1−β2ᵗ)) + ε)
       const denom = add(mul(sqrt(v), invSqrtBc2), eps);
       params.push(sub(decayed, mul(stepSize, div(m, denom))));
@@ -98,7 +121,9 @@ function sgd(cfg: Extract<OptimizerConfig, { kind: 'sgd' }>, u: UpdateInputs): U
   u.params.forEach((p, i) => {
     u.g.scope(p.name, () => {
       const anchor = u.anchors?.[i];
-      const grad = wd > 0 && u.decays(p.name) ? add(u.grads[i], mul(anchor ? sub(p, anchor) : p, wd)) : u.grads[i];
+      const at = decayWhere(u, i, wd);
+      const rate = at === 'none' ? undefined : at === 'all' ? wd : runsVector(u.g, at, u.g.scalar(wd), 0);
+      const grad = rate === undefined ? u.grads[i] : add(u.grads[i], mul(anchor ? sub(p, anchor) : p, rate));
       const dir = mu > 0 ? add(mul(u.slots[0][i], mu), grad) : grad;
       if (mu > 0) bufs.push(dir);
       params.push(sub(p, mul(dir, u.lr)));

@@ -2,10 +2,14 @@
 // resident on the device: each step's `next.*` outputs stay where they were produced (GPU buffers on
 // WebGPU) and are fed straight back as the next step's inputs; the previous buffers are freed. Per
 // step, only the batch goes up and a few scalars come down.
+// With the flat layout (train-graph.ts) the state is a few buffers, each holding many parameters (or
+// their optimizer slots); outside the trainer — checkpoints, `parameters()` — every tensor still has
+// its own name and shape, so checkpoints of either layout load into either.
 
 import { encodeModel, makeModel } from '../engine/onnx-proto';
 import type { Graph } from '../engine/ir';
-import type { TrainingGraph } from '../engine/train-graph';
+import { readFromFlat, type StateSlot, type TrainingGraph } from '../engine/train-graph';
+import { numel } from '../engine/ir';
 import type { Checkpoint, NamedTensor } from './checkpoint';
 import type { Backend, DeviceTensor, HostTensor, Session } from './types';
 
@@ -51,8 +55,9 @@ export class Trainer {
    * first graph's name for name and shape for shape; the state itself is shared.
    */
   async addTrainingGraph(key: string, tg: TrainingGraph): Promise<void> {
-    const want = this.tg.state.map((s) => `${s.input}:${s.dims}`).join('|');
-    const got = tg.state.map((s) => `${s.input}:${s.dims}`).join('|');
+    const sig = (s: StateSlot) => `${s.input}:${s.dims}${s.segments ? `{${s.segments.map((x) => `${x.name}@${x.offset}:${x.dims}`).join(';')}}` : ''}`;
+    const want = this.tg.state.map(sig).join('|');
+    const got = tg.state.map(sig).join('|');
     if (want !== got) throw new Error(`training graph '${key}' has different state from the first graph`);
     const session = await this.backend.createSession(encodeModel(makeModel(tg.graph)), tg.state.map((s) => s.output));
     this.compiled.set(key, { session, tg, reads: [] });
@@ -60,6 +65,8 @@ export class Trainer {
 
   /** Adds a forward-only graph whose inputs include (some of) the state, e.g. the model with parameters as inputs. */
   async addForwardGraph(key: string, graph: Graph): Promise<void> {
+    // parameters it reads as inputs come from the flat buffer that holds them
+    for (const s of this.tg.state) if (s.kind === 'param' && s.segments) graph = readFromFlat(graph, s.input, s.segments);
     const stateNames = new Set(this.tg.state.map((s) => s.input));
     const reads = graph.inputs.map((i) => i.name).filter((n) => stateNames.has(n));
     const session = await this.backend.createSession(encodeModel(makeModel(graph)));
@@ -115,27 +122,32 @@ export class Trainer {
     return out;
   }
 
-  /** Reads the whole training state back to the host (parameters, moments, step), keyed by input name. */
+  /**
+   * Reads the whole training state back to the host (parameters, moments, step), one tensor per
+   * parameter and slot under its own name (`<name>`, `adam.m.<name>`, …, `optim.step`), whatever the layout.
+   */
   async exportState(metadata: Record<string, string> = {}): Promise<Checkpoint> {
     const tensors = new Map<string, NamedTensor>();
     for (const s of this.tg.state) {
-      const h = await this.anySession.read(this.state.get(s.input)!);
-      tensors.set(s.input, { dims: s.dims, data: Float32Array.from(h.data as Float32Array) });
+      const data = (await this.anySession.read(this.state.get(s.input)!)).data as Float32Array;
+      for (const t of outsideTensors(s)) tensors.set(t.name, { dims: t.dims, data: data.slice(t.offset, t.offset + numel(t.dims)) });
     }
     return { tensors, metadata: { format: 'earshot-training-state', version: '1', ...metadata } };
   }
 
   /** Replaces the state with a checkpoint's (every state tensor must be present with the right shape). */
   importState(c: Checkpoint): void {
+    for (const s of this.tg.state)
+      for (const t of outsideTensors(s)) {
+        const got = c.tensors.get(t.name);
+        if (!got) throw new Error(`checkpoint lacks ${t.name}`);
+        if (got.dims.join(',') !== t.dims.join(',')) throw new Error(`checkpoint ${t.name} has shape [${got.dims}], expected [${t.dims}]`);
+      }
     for (const s of this.tg.state) {
-      const t = c.tensors.get(s.input);
-      if (!t) throw new Error(`checkpoint lacks ${s.input}`);
-      if (t.dims.join(',') !== s.dims.join(',')) throw new Error(`checkpoint ${s.input} has shape [${t.dims}], expected [${s.dims}]`);
-    }
-    for (const s of this.tg.state) {
-      const t = c.tensors.get(s.input)!;
+      const data = new Float32Array(numel(s.dims));
+      for (const t of outsideTensors(s)) data.set(c.tensors.get(t.name)!.data as Float32Array, t.offset);
       this.state.get(s.input)?.dispose();
-      this.state.set(s.input, this.backend.toDevice({ dtype: 'float32', dims: s.dims, data: Float32Array.from(t.data as Float32Array) }));
+      this.state.set(s.input, this.backend.toDevice({ dtype: 'float32', dims: s.dims, data }));
     }
   }
 
@@ -143,7 +155,8 @@ export class Trainer {
   async parameters(): Promise<Map<string, Float32Array>> {
     const out = new Map<string, Float32Array>();
     for (const s of this.tg.state.filter((x) => x.kind === 'param')) {
-      out.set(s.input, Float32Array.from((await this.anySession.read(this.state.get(s.input)!)).data as Float32Array));
+      const data = (await this.anySession.read(this.state.get(s.input)!)).data as Float32Array;
+      for (const t of outsideTensors(s)) out.set(t.name, data.slice(t.offset, t.offset + numel(t.dims)));
     }
     return out;
   }
@@ -154,4 +167,9 @@ export class Trainer {
     for (const c of this.compiled.values()) await c.session.release();
     this.compiled.clear();
   }
+}
+
+/** The tensors a state slot holds as the outside sees them: its segments, or itself. */
+function outsideTensors(s: StateSlot): { name: string; offset: number; dims: number[] }[] {
+  return s.segments ?? [{ name: s.input, offset: 0, dims: s.dims }];
 }

@@ -4,7 +4,8 @@
 
 import { GraphBuilder, type Value } from '../builder';
 import { add, gelu, layerNorm, linear, matmul, meanAll, mul, reshape, softmax, sub, transpose } from '../ops';
-import { buildTrainingGraph, type TrainingGraph } from '../train-graph';
+import type { OptimizerConfig } from '../optim';
+import { buildTrainingGraph, type TrainGraphOptions, type TrainingGraph } from '../train-graph';
 
 /** The "mulberry32" PRNG exactly as the reference spells it. */
 export function mulberry32(seed: number): () => number {
@@ -102,7 +103,8 @@ export function referenceBatch(p: ReferenceProblem) {
   };
 }
 
-export function buildReferenceProblem(c: ReferenceEncoderConfig): ReferenceProblem {
+/** `train` overrides the training-graph options (optimizer, layout, clipping, decay mask). */
+export function buildReferenceProblem(c: ReferenceEncoderConfig, train: Omit<TrainGraphOptions, 'loss' | 'seeds' | 'optimizer'> & { optimizer?: OptimizerConfig } = {}): ReferenceProblem {
   const g = new GraphBuilder('reference_encoder');
   const rand = mulberry32(1234);
   const x = g.input('x', 'float32', [c.batch, c.time, c.dModel]);
@@ -121,7 +123,7 @@ export function buildReferenceProblem(c: ReferenceEncoderConfig): ReferenceProbl
   const diff = sub(out, target);
   const loss = meanAll(mul(diff, diff));
   const paramCount = [...g.params.values()].reduce((n, p) => n + p.init.data.length, 0);
-  const training = buildTrainingGraph(g, { loss, optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 } });
+  const training = buildTrainingGraph(g, { optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 }, ...train, loss });
   const data = mulberry32(42);
   const xs = normals(data, c.batch * c.time * c.dModel);
   const ts = normals(data, c.batch * c.time * c.dOut);

@@ -4,6 +4,6 @@ import { buildReferenceProblem, REFERENCE_FULL, type ReferenceProblem } from './
 
 export const TOY_CONFIG = { ...REFERENCE_FULL, batch: 2, time: 8, blocks: 2, dModel: 32, heads: 2, dFF: 64, dOut: 8, keyBias: false };
 
-export function buildToyProblem(): ReferenceProblem {
-  return buildReferenceProblem(TOY_CONFIG);
+export function buildToyProblem(train?: Parameters<typeof buildReferenceProblem>[1]): ReferenceProblem {
+  return buildReferenceProblem(TOY_CONFIG, train);
 }
