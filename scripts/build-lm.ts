@@ -133,10 +133,10 @@ if (!a['no-tune']) {
   const grids: Record<keyof Setting, number[]> = {
     unkCharCost: [0, 0.25, 0.5, 1, 1.5, 2, 3],
     weight: [0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0],
-    wordBonus: [-1, -0.5, 0, 0.5, 1, 1.5, 2, 3],
+    wordBonus: [-0.5, 0, 0.5, 1, 1.5, 2, 2.5, 3, 4, 5],
   };
   let current = evaluate(best);
-  for (let pass = 0; pass < 2; pass++) {
+  for (let pass = 0; pass < 3; pass++) {
     const before = key(current);
     for (const param of ['unkCharCost', 'weight', 'wordBonus'] as const) {
       for (const v of grids[param]) {
