@@ -76,7 +76,7 @@ export function TrainSettingsForm({ disabled }: { disabled: boolean }) {
       </div>
       <div>
         {num('Length', s.length.value, (value) => setSettings({ length: { ...s.length, value } }), { min: 1, testId: 'train-length' })}
-        <select data-testid="train-length-unit" value={s.length.unit} onChange={(e) => setSettings({ length: { ...s.length, unit: e.target.value as 'steps' | 'epochs' } })}>
+        <select data-testid="train-length-unit" aria-label="Length unit" value={s.length.unit} onChange={(e) => setSettings({ length: { ...s.length, unit: e.target.value as 'steps' | 'epochs' } })}>
           <option value="steps">steps</option>
           <option value="epochs">epochs</option>
         </select>{' '}
