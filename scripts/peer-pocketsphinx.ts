@@ -28,6 +28,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cer, wer } from '../src/asr/wer';
+import { decodeMono, encodeWav16 } from '../src/audio';
 
 const DEFAULT_SETS = ['speechocean762/dev', 'ljspeech_coqui', 'misc_samples', 'fsdd'];
 const MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
@@ -204,10 +205,17 @@ async function evaluateSet(name: string, tmpRoot: string, mode: Mode) {
     if (missing.length) fail(`${scored} has no hypothesis for ${missing.length} of ${ids.length} clips (first: ${missing[0]}): the run did not finish`);
     return score(name, utts, all.length, ids.map((id) => byId.get(id)!), { audio_seconds: round(ids.reduce((t, id) => t + statSync(join(scored, `${id}.raw`)).size / 2 / 16000, 0), 1), from_hypotheses: `scored from the job*.hyp files of an earlier pocketsphinx_batch run (${scored}); wall time not measured` });
   }
-  log(`${name} (${mode}): ${utts.length} of ${all.length} clips, converting with sox…`);
+  log(`${name} (${mode}): ${utts.length} of ${all.length} clips, converting with sox (Opus with our own decoder)…`);
   const t0 = performance.now();
   await pool(utts, jobs, async (u, k) => {
     const out = join(dir, `${ids[k]}.${ext}`);
+    if (/\.opus$/i.test(u.audio)) {
+      // Debian's sox has no Opus handler: our own decoder (src/audio) gives the 16 kHz mono samples
+      const x = await decodeMono(new Uint8Array(readFileSync(u.audio)), 16000, u.audio);
+      const pcm = Int16Array.from(x, (v) => Math.max(-32768, Math.min(32767, Math.round(v * 32767))));
+      writeFileSync(out, ext === 'raw' ? new Uint8Array(pcm.buffer) : encodeWav16([x], 16000));
+      return;
+    }
     const r = await run('sox', ['-R', '-V1', u.audio, '-r', '16000', '-c', '1', '-b', '16', '-e', 'signed-integer', ...(ext === 'raw' ? ['-t', 'raw'] : []), out]);
     if (r.code !== 0) throw new Error(`sox failed on ${u.audio}: ${r.stderr.trim()}`);
   });
