@@ -90,7 +90,7 @@ export function gradients(g: GraphBuilder, req: GradientRequest): Map<string, Va
     const x = node.inputs.map((i) => (i === '' ? null : g.value(i)));
     const y = node.outputs.map((o) => g.value(o));
     g.nodeScope(`${node.name}_Grad`, () => {
-      const thunks = rule({ g, node, x, y, dy, attrs: node.attrs });
+      const thunks = rule({ g, node, x, y, dy, attrs: node.attrs, wanted: need });
       need.forEach((isNeeded, i) => {
         const thunk = thunks[i];
         if (!isNeeded || !thunk) return;

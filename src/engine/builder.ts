@@ -75,6 +75,8 @@ export class GraphBuilder {
   private readonly constCache = new Map<string, Value>();
   /** Nodes by op, inputs and attributes, for emitting each distinct computation once. */
   private readonly emitted = new Map<string, Node>();
+  /** The node that computes each value. */
+  private readonly producer = new Map<string, Node>();
   private counter = 0;
 
   constructor(readonly name = 'graph') {}
@@ -207,6 +209,13 @@ export class GraphBuilder {
       const ins = inputs.map((v) => (v ? v.toString() : '∅')).join('; ');
       throw new Error(`${opType} node ${nodeName}${where}: ${(e as Error).message} (inputs: ${ins})`);
     }
+    // a reshape to the shape its input already has, or back to the shape before another reshape, is no-op
+    if (opType === 'Reshape' && name === undefined && infos[0].shape.every((d) => typeof d === 'number')) {
+      const same = (v: Value) => v.shape.length === infos[0].shape.length && v.shape.every((d, i) => d === infos[0].shape[i]);
+      if (same(inputs[0]!)) return [inputs[0]!];
+      const before = this.producer.get(inputs[0]!.name);
+      if (before?.opType === 'Reshape' && same(this.value(before.inputs[0]))) return [this.value(before.inputs[0])];
+    }
     const outNames = infos.map((_, i) => (infos.length === 1 ? nodeName : `${nodeName}:${i}`));
     const outs = infos.map((info, i) => this.register(outNames[i], info.dtype, info.shape));
     const node: Node = {
@@ -219,6 +228,7 @@ export class GraphBuilder {
       origin: this.modulePath || undefined,
     };
     this.nodes.push(node);
+    for (const o of outNames) this.producer.set(o, node);
     if (key !== undefined) this.emitted.set(key, node);
     return outs;
   }
@@ -251,7 +261,17 @@ export class GraphBuilder {
   build(): Graph {
     const valueInfo: ValueInfo[] = [];
     const io = new Set([...this.inputs.map((i) => i.name), ...this.outputs.map((o) => o.name)]);
-    for (const n of this.nodes)
+    // nodes nobody reads (left behind when a reshape pair cancelled) are dropped
+    const used = new Set(this.outputs.map((o) => o.name));
+    const live: Node[] = [];
+    for (let k = this.nodes.length - 1; k >= 0; k--) {
+      const n = this.nodes[k];
+      if (!n.outputs.some((o) => used.has(o))) continue;
+      live.push(n);
+      for (const i of n.inputs) used.add(i);
+    }
+    live.reverse();
+    for (const n of live)
       for (const o of n.outputs) {
         if (io.has(o)) continue;
         const v = this.values.get(o)!;
@@ -259,7 +279,7 @@ export class GraphBuilder {
       }
     return {
       name: this.name,
-      nodes: [...this.nodes],
+      nodes: live,
       inputs: [...this.inputs],
       outputs: [...this.outputs],
       initializers: [...this.initializers.values()],

@@ -66,6 +66,8 @@ const cases: Record<keyof typeof gradRules, GradCase[] | typeof NON_DIFFERENTIAB
   MatMul: [
     c('2-D', [{ shape: [3, 4] }, { shape: [4, 5] }], (_g, a, b) => op.matmul(a, b)),
     c('batch × matrix', [{ shape: [2, 3, 4] }, { shape: [4, 5] }], (_g, a, b) => op.matmul(a, b)),
+    // LoRA's x·A·B: the 2-D gradient of one product feeds the next without reshaping back and forth
+    c('batch × matrix × matrix', [{ shape: [2, 3, 4] }, { shape: [4, 2] }, { shape: [2, 5] }], (_g, x, a, b) => op.matmul(op.matmul(x, a), b)),
     c('broadcast batches', [{ shape: [2, 1, 3, 4] }, { shape: [3, 4, 2] }], (_g, a, b) => op.matmul(a, b)),
   ],
   Gemm: [

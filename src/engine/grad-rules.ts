@@ -23,6 +23,8 @@ export interface GradContext {
   /** Gradient of the loss w.r.t. each output; null where no gradient flows into it. */
   dy: (Value | null)[];
   attrs: Record<string, Attr>;
+  /** Which inputs' gradients will be asked for (a rule may share work between them). */
+  wanted?: boolean[];
 }
 
 type Thunk = (() => Value) | null;
@@ -171,17 +173,16 @@ export const gradRules = {
 
   // Y = A·B (batched): dA = dY·Bᵀ, dB = Aᵀ·dY. When B is a plain matrix shared by a batch of A, dB is
   // one big [k, M]·[M, n] product instead of a batched product summed afterwards.
-  MatMul: ({ x: [a, b], dy: [d] }) => [
-    () => matmul(d!, mT(b!)),
-    () => {
-      if (b!.rank === 2 && a!.rank > 2) {
-        const k = a!.dims[a!.rank - 1];
-        const n = d!.dims[d!.rank - 1];
-        return gemm(reshape(a!, [-1, k]), reshape(d!, [-1, n]), null, { transA: true }); // Aᵀ read in place, not transposed first
-      }
-      return matmul(mT(a!), d!);
-    },
-  ],
+  // When both gradients of x·W (W a matrix) are needed, both are 2-D products over dY as rows, Wᵀ
+  // and Xᵀ read in place by Gemm; the reshapes between chained products (LoRA's x·A·B) cancel.
+  MatMul: ({ x: [a, b], dy: [d], wanted }) => {
+    const rows = b!.rank === 2 && a!.rank > 2;
+    const d2 = () => reshape(d!, [-1, d!.dims[d!.rank - 1]]);
+    return [
+      () => (rows && wanted?.[1] ? reshape(gemm(d2(), b!, null, { transB: true }), a!.dims) : matmul(d!, mT(b!))),
+      () => (rows ? gemm(reshape(a!, [-1, a!.dims[a!.rank - 1]]), d2(), null, { transA: true }) : matmul(mT(a!), d!)),
+    ];
+  },
   // Y = α·op(A)·op(B) + β·C
   Gemm: ({ x: [a, b], dy: [d], attrs }) => {
     const alpha = attrFloat(attrs, 'alpha', 1);
