@@ -38,13 +38,16 @@ export function ExportPanel() {
         <p>No fine-tuned model yet: train one first.</p>
       ) : (
         <>
-          <select data-testid="export-model" value={id} onChange={(e) => setChosen(e.target.value)}>
-            {models.map((m) => (
-              <option key={m.id} value={m.id}>
-                {m.name}
-              </option>
-            ))}
-          </select>{' '}
+          <label>
+            Model to export{' '}
+            <select data-testid="export-model" value={id} onChange={(e) => setChosen(e.target.value)}>
+              {models.map((m) => (
+                <option key={m.id} value={m.id}>
+                  {m.name}
+                </option>
+              ))}
+            </select>
+          </label>{' '}
           <button type="button" data-testid="export-zip" onClick={() => void exportZip(false)}>
             Download model zip
           </button>{' '}
