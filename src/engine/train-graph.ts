@@ -152,7 +152,8 @@ export function buildTrainingGraph(g: GraphBuilder, opts: TrainGraphOptions): Tr
     // Trainable parameters become graph inputs; frozen ones stay initializers.
     const graph = g.build();
     const liveNames = new Set(live.map((p) => p.value.name));
-    graph.initializers = graph.initializers.filter((t) => !liveNames.has(t.name));
+    const used = read(graph);
+    graph.initializers = graph.initializers.filter((t) => !liveNames.has(t.name) && used.has(t.name));
     graph.inputs = [
       ...live.map((p) => ({ name: p.value.name, dtype: 'float32' as const, shape: [...p.value.shape] })),
       ...graph.inputs,
@@ -239,7 +240,8 @@ function emitFlat(g: GraphBuilder, opts: TrainGraphOptions, live: { value: Value
     // forward pass, define them under their own names.
     const graph = g.build();
     const views = flatViewNodes(layout, FLAT_PARAMS);
-    graph.initializers = [...graph.initializers.filter((t) => !initOf.has(t.name)), ...views.initializers];
+    const used = read(graph);
+    graph.initializers = [...graph.initializers.filter((t) => !initOf.has(t.name) && used.has(t.name)), ...views.initializers];
     graph.nodes = [...views.nodes, ...graph.nodes];
     return { graph, state, batchInputs, lrInput: LR_INPUT, lossOutput, gradNormOutput: 'grad_norm', skippedOutput: 'update_skipped', extraOutputs };
   });
@@ -262,6 +264,11 @@ export function readFromFlat(graph: Graph, flat: string, segments: FlatSegment[]
     nodes: [...views.nodes, ...graph.nodes],
     initializers: [...graph.initializers, ...views.initializers],
   };
+}
+
+/** Values some node reads: initializers outside it (the unused logits head's weights, say) are left out. */
+function read(graph: Graph): Set<string> {
+  return new Set(graph.nodes.flatMap((n) => n.inputs));
 }
 
 /** Moves the named initializers to graph inputs (parameters fed at run time), or back. */
