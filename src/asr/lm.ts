@@ -367,32 +367,40 @@ export class WordLm {
     for (let w = 0; w < n; w++) lm.uni[w] = uniMix[w] > 0 ? Math.log(uniMix[w] / uniSum) : -Infinity;
     // The n-grams either model stores, in mixed ids: bigram keys, then trigram keys.
     const id = models.map((m) => Int32Array.from(m.words, (w) => lm.ids.get(w)!)); // own id → mixed id
-    const bigrams = new Set<number>();
-    const trigrams = new Set<number>();
+    // Keys in typed arrays, sorted once, rather than sets and maps: a base model has a few hundred
+    // thousand n-grams, and this runs whenever a model with personal.txt is opened.
+    const bigramKeys: number[] = [];
+    const trigramKeys: number[] = [];
     models.forEach((m, k) => {
-      m.forEachBigram((v, w) => bigrams.add(id[k][v] * n + id[k][w]));
-      m.forEachTrigram((u, v, w) => trigrams.add((id[k][u] * n + id[k][v]) * n + id[k][w]));
+      m.forEachBigram((v, w) => bigramKeys.push(id[k][v] * n + id[k][w]));
+      m.forEachTrigram((u, v, w) => trigramKeys.push((id[k][u] * n + id[k][v]) * n + id[k][w]));
     });
-    if (trigrams.size) {
+    const biKeys = uniqueSorted(bigramKeys);
+    let triKeys = uniqueSorted(trigramKeys);
+    if (triKeys.length) {
       // A bigram model's words after v get exact trigram entries under every stored history (u v)
       // too: backing off from (u v) would scale them by the other model's back-off weight there.
-      const histories = new Set([...trigrams].map((key) => Math.floor(key / n)));
       for (const m of models) {
         if (m.maxOrder !== 2) continue;
         const k = models.indexOf(m);
         const after = new Map<number, number[]>();
         m.forEachBigram((v, w) => (after.get(id[k][v]) ?? after.set(id[k][v], []).get(id[k][v])!).push(id[k][w]));
-        for (const h of histories) for (const w of after.get(h % n) ?? []) trigrams.add(h * n + w);
+        for (let i = 0; i < triKeys.length; i++) {
+          const h = Math.floor(triKeys[i] / n);
+          if (i > 0 && Math.floor(triKeys[i - 1] / n) === h) continue;
+          for (const w of after.get(h % n) ?? []) trigramKeys.push(h * n + w);
+        }
       }
+      triKeys = uniqueSorted(trigramKeys);
     }
-    const bi = new Map<number, number>();
-    const tri = new Map<number, number>();
-    for (const key of bigrams) bi.set(key, Math.log(mixed(-1, Math.floor(key / n), key % n)));
-    for (const key of trigrams) {
+    const biProb = Float64Array.from(biKeys, (key) => Math.log(mixed(-1, Math.floor(key / n), key % n)));
+    const triProb = Float64Array.from(triKeys, (key) => {
       const h = Math.floor(key / n);
-      tri.set(key, Math.log(mixed(Math.floor(h / n), h % n, key % n)));
-    }
-    lm.setNgramMaps(bi, tri);
+      return Math.log(mixed(Math.floor(h / n), h % n, key % n));
+    });
+    lm.setNgrams(biKeys, biProb, triKeys, triProb, (i) => {
+      throw new Error(`WordLm.mix: trigram ${triKeys[i]} has no bigram for its history`);
+    });
     // Histories with no stored n-gram either side keep a back-off weight of 1: the mixed lower
     // order, which stands in for the mixture of the two backed-off distributions.
     lm.renormalize();
@@ -583,6 +591,14 @@ export class WordLm {
     this.uni = new Float64Array(this.size);
     this.backoff = new Float64Array(this.size);
   }
+}
+
+/** The distinct values, ascending. */
+function uniqueSorted(values: number[]): Float64Array {
+  const a = Float64Array.from(values).sort();
+  let j = 0;
+  for (let i = 0; i < a.length; i++) if (j === 0 || a[i] !== a[j - 1]) a[j++] = a[i];
+  return a.slice(0, j);
 }
 
 /** Index of `x` in the ascending `a[from … to)`, or −1. */
