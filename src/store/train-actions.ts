@@ -26,7 +26,8 @@ function applyQueued(): void {
 
 function onEvent(e: TrainEvent): void {
   queued.push(e);
-  if (e.type === 'status') applyQueued();
+  // a status change, or a validation pass's progress (which otherwise could fold in with its own end), shows at once
+  if (e.type === 'status' || e.type === 'validating') applyQueued();
   else batchTimer ??= setTimeout(applyQueued, UI_BATCH_MS);
 }
 
