@@ -7,7 +7,8 @@ export function RunStatus() {
   if (!run) return null;
   const fraction = run.totalSteps ? run.step / run.totalSteps : 0;
   const v = run.validation;
-  const validating = v && v.done < v.total && (run.status === 'running' || run.status === 'preparing');
+  // shown until the pass's scores arrive (the 'eval' event clears it)
+  const validating = v && (run.status === 'running' || run.status === 'preparing');
   return (
     <div className="run-status" data-testid="run-status" data-status={run.status} data-step={run.step} data-elapsed-ms={Math.round(run.elapsedMs)}>
       <p>
