@@ -179,7 +179,10 @@ export function buildTrainingGraph(g: GraphBuilder, opts: TrainGraphOptions): Tr
  */
 function sumSquaresTwoLevel(x: Value): Value {
   const n = numel(x.dims);
-  const cols = Math.ceil(Math.sqrt(n));
+  // rows of a width that divides n where one is near √n (no padded copy), else ⌈√n⌉ and padding
+  const root = Math.ceil(Math.sqrt(n));
+  let cols = root;
+  for (let c = root; c >= root / 8; c--) if (n % c === 0) { cols = c; break; }
   const rows = Math.ceil(n / cols);
   if (rows < 2) return sumSquares(x);
   const flat = x.rank === 1 ? x : reshape(x, [n]);
