@@ -25,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { decodeText, type Decoding } from '../src/asr/decode';
 import { WordLm } from '../src/asr/lm';
+import { MODEL_FILES, readModelDir, type LoadedModel } from '../src/asr/model-dir';
 import { Recognizer } from '../src/asr/recognizer';
 import { cer, wer } from '../src/asr/wer';
 import { decodeMono } from '../src/audio/decode';
@@ -96,7 +97,7 @@ const loadMs = performance.now() - t0;
 log(`LM: ${lm.vocabularySize} words, ${lm.bigramCount} bigrams, ${lm.trigramCount} trigrams, ${(arpa.byteLength / 1e6).toFixed(1)} MB, built in ${buildSeconds.toFixed(0)} s, read back in ${loadMs.toFixed(0)} ms`);
 
 // --- tuning -----------------------------------------------------------------------------------------
-const model = loadModelFromDisk(a.model);
+const model = acousticModel(a.model);
 const beamWidth = Number(a.beam);
 interface Setting {
   weight: number;
@@ -167,6 +168,20 @@ console.log(
 );
 
 // --- helpers --------------------------------------------------------------------------------------------
+/**
+ * The model directory without its decoder, lm.arpa or personal.txt: only the acoustic model is
+ * needed here, and a directory whose config.json names an LM it does not have yet (a fresh
+ * acoustic model) must still load.
+ */
+function acousticModel(dir: string): LoadedModel {
+  const files: Record<string, Uint8Array> = {};
+  for (const f of MODEL_FILES) if (f !== 'lm.arpa' && f !== 'personal.txt' && existsSync(join(dir, f))) files[f] = new Uint8Array(readFileSync(join(dir, f)));
+  if (!files['config.json']) throw new Error(`${dir} has no config.json`);
+  const { decoder: _, ...config } = JSON.parse(new TextDecoder().decode(files['config.json'])) as Record<string, unknown>;
+  files['config.json'] = new TextEncoder().encode(JSON.stringify(config));
+  return readModelDir(files);
+}
+
 interface TuningSet {
   manifest: string;
   items: { text: string; logits: Float32Array }[];
