@@ -153,8 +153,8 @@ describe('journey 1: train, evaluate, export, re-import', () => {
     for (const id of ['loss', 'wer', 'lr', 'throughput']) {
       const chart = page.getByTestId(`chart-${id}`);
       expect(await chart.getByText('step', { exact: true }).count()).toBe(1);
-      const ticks = await chart.locator('.recharts-xAxis-tick-labels .recharts-cartesian-axis-tick-value').allInnerTexts();
-      expect(ticks.every((t) => /^\d+$/.test(t))).toBe(true);
+      const ticks = (await chart.locator('.recharts-xAxis-tick-labels .recharts-cartesian-axis-tick-value').allTextContents()).map((t) => t.trim());
+      expect(ticks.every((t) => /^\d+$/.test(t)), `chart ${id} step ticks: ${ticks.join(' ')}`).toBe(true);
       stepTicks.push(ticks);
       const clipped = await chart.evaluate((fig) => {
         const svg = fig.querySelector('.recharts-wrapper')!.getBoundingClientRect();
@@ -170,7 +170,7 @@ describe('journey 1: train, evaluate, export, re-import', () => {
     expect(stepTicks[0]).toEqual(['0', '10', '20', '30']);
     for (const t of stepTicks) expect(t).toEqual(stepTicks[0]);
     expect(await page.getByTestId('chart-wer').getByText('error rate').count()).toBe(1);
-    const lrLabels = await page.getByTestId('chart-lr').locator('.recharts-yAxis-tick-labels .recharts-cartesian-axis-tick-value').allInnerTexts();
+    const lrLabels = (await page.getByTestId('chart-lr').locator('.recharts-yAxis-tick-labels .recharts-cartesian-axis-tick-value').allTextContents()).map((t) => t.trim());
     expect(lrLabels.length).toBeGreaterThan(2);
     expect(lrLabels.every((t) => /^(0|\d(\.\d+)?e-\d+)$/.test(t)), lrLabels.join(' ')).toBe(true);
     const elapsed = Number(await page.getByTestId('run-status').getAttribute('data-elapsed-ms'));
