@@ -105,10 +105,12 @@ engine on onnxruntime-node (CPU), shipped as the starting point for on-device fi
 WER and CER after the project's text normalization (src/asr/text-normalize.ts: lower case, punctuation
 removed, digits spelled out) of reference and hypothesis. ${
   hasLm
-    ? `The model decodes as its config.json says, with the word bigram LM in \`lm.arpa\`: ${describeDecoding(model.decoding)};
+    ? `The model decodes as its config.json says, with the word LM in \`lm.arpa\`: ${describeDecoding(model.decoding)};
 the "greedy" columns are the same acoustic model without beam search or LM (\`--greedy\`). The LM was estimated
-from the training text only (scripts/build-lm.ts: the corpus sentences and speechocean762/train transcripts, less
-the five monitoring speakers on whose audio its weight and word bonus were picked).`
+from training text only (scripts/build-lm.ts: ../shared/text/librispeech_train_transcripts.txt.gz, whose lines identical to
+any evaluation transcript were removed, and the transcripts of the base-training sets); its weight, word bonus and
+unknown-word cost were picked on 100 clips each of speechocean762/dev and librispeech_dev4, so those two rows are
+development figures, not held-out ones; ljspeech_coqui, misc_samples and fsdd were never tuned on.`
     : 'Greedy CTC decoding, no language model.'
 }
 Measured with \`npm run earshot -- eval --model public/models/base --manifest <set>/manifest.jsonl${hasLm ? ' [--greedy]' : ''}\`.
