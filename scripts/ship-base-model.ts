@@ -34,7 +34,7 @@ const SETS: { name: string; manifest: string; limit?: number; what: string }[] =
   { name: 'speechocean762/dev', manifest: 'speechocean762/dev/manifest.jsonl', what: 'non-native (Mandarin L1) read English, 25 speakers, half children' },
   { name: 'librispeech_dev4', manifest: 'librispeech_dev4/manifest.jsonl', what: 'native read English (LibriSpeech test-clean), 4 speakers never trained on' },
   { name: 'ljspeech_coqui', manifest: 'ljspeech_coqui/manifest.jsonl', what: 'native US English audiobook reading, 32 clips, a speaker never trained on' },
-  { name: 'misc_samples', manifest: 'misc_samples/manifest.jsonl', what: 'LibriSpeech, CMU ARCTIC and a famous speech, 12 clips' },
+  { name: 'misc_samples', manifest: 'misc_samples/manifest.jsonl', what: 'LibriSpeech, CMU ARCTIC and a famous speech, 12 clips (4 by LibriSpeech speaker 1089, who is in librispeech_train28)' },
   { name: 'fsdd', manifest: 'fsdd/manifest.jsonl', limit: Number(a['fsdd-limit']), what: 'isolated spoken digits, 8 kHz' },
 ];
 
