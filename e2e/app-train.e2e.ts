@@ -47,7 +47,7 @@ describe('journey 1: train, evaluate, export, re-import', () => {
     expect(measured).toMatch(/^WASM — .*measured [\d.]+× faster than WebGPU on this model \(WASM [\d.]+ m?s, WebGPU [\d.]+ m?s per 1 s of audio\)/);
     console.log(`journey 1: base model backend: ${measured}`);
     // its word LM (lm.arpa) was fetched and read: transcripts use beam search with it
-    expect(await page.getByTestId('model-decoding').innerText()).toMatch(/^beam search, width \d+, word bigram LM \(\d+ words\)/);
+    expect(await page.getByTestId('model-decoding').innerText()).toMatch(/^beam search, width \d+, word trigram LM \(\d+ words\)/);
 
     // the same app with public/models/base absent (its files answer 404)
     const bare = await page.context().newPage();

@@ -37,7 +37,7 @@ export function modelCard(r: FineTuneRecord): string {
     '',
     `Fine-tuned in the browser on ${r.createdAt.slice(0, 10)}. A CTC character model: \`model.onnx\` maps log-mel features`,
     '`[batch, time, n_mels]` to logits `[batch, time/4, vocab]`; `config.json` holds the front end and the architecture;',
-    '`tokens.txt` the vocabulary (sherpa-onnx style). `lm.arpa`, when present, is a word bigram language model',
+    '`tokens.txt` the vocabulary (sherpa-onnx style). `lm.arpa`, when present, is a word language model (bigram or trigram)',
     'which `config.json`\'s `decoder` fuses into a beam search.',
     ...(r.languageModel
       ? ['', `\`personal.txt\` holds the ${r.languageModel.personalSentences} transcripts this model was trained on (with those of the models before it): an LM of them is mixed into \`lm.arpa\`'s (${Math.round(100 * r.languageModel.personalShare)}% share) so the words of the training data are known to the decoder. Share this model only if you would share those transcripts.`]

@@ -4,6 +4,7 @@ import { runEvaluation } from '../../store/eval-actions';
 import { BUILTIN_BASE_ID } from '../../workers/asr-models';
 import { pct } from '../format';
 import { Alignment } from './alignment';
+import { ModelOptions } from '../choices';
 
 /** Base vs fine-tuned WER/CER on the validation split, per-utterance alignments, frequent errors. */
 export function EvaluatePanel() {
@@ -31,22 +32,14 @@ export function EvaluatePanel() {
       <label>
         Base{' '}
         <select value={baseId} onChange={(e) => setBaseId(e.target.value)}>
-          {models.map((m) => (
-            <option key={m.id} value={m.id}>
-              {m.name}
-            </option>
-          ))}
+          <ModelOptions models={models} />
         </select>
       </label>{' '}
       <label>
         Fine-tuned{' '}
         <select data-testid="eval-tuned" value={chosenTuned ?? ''} onChange={(e) => setTunedId(e.target.value)}>
           {fineTuned.length === 0 && <option value="">none yet — train first</option>}
-          {fineTuned.map((m) => (
-            <option key={m.id} value={m.id}>
-              {m.name}
-            </option>
-          ))}
+          <ModelOptions models={fineTuned} />
         </select>
       </label>{' '}
       <button type="button" data-testid="eval-run" disabled={status === 'running' || datasetIds.length === 0} onClick={() => void runEvaluation(ids, datasetIds)}>

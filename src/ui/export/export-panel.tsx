@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { useApp } from '../../store/app-store';
 import { asrWorker } from '../../workers/asr-client';
 import { download } from '../format';
+import { ModelOptions } from '../choices';
 
 /** Downloads a fine-tuned model as a zip (merged model directory) and its adapter-only file. */
 export function ExportPanel() {
@@ -41,11 +42,7 @@ export function ExportPanel() {
           <label>
             Model to export{' '}
             <select data-testid="export-model" value={id} onChange={(e) => setChosen(e.target.value)}>
-              {models.map((m) => (
-                <option key={m.id} value={m.id}>
-                  {m.name}
-                </option>
-              ))}
+              <ModelOptions models={models} />
             </select>
           </label>{' '}
           <button type="button" data-testid="export-zip" onClick={() => void exportZip(false)}>

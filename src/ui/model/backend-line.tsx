@@ -2,6 +2,7 @@ import { BACKEND_LABEL } from '../../runtime/backend-choice';
 import { useApp } from '../../store/app-store';
 import { setBackendPreference } from '../../store/backend-actions';
 import type { BackendPreference } from '../../workers/backend-select';
+import { BackendOptions } from '../choices';
 
 /** The backend running the current model, why it was chosen (measured, or the user's choice), and the override. */
 export function BackendLine() {
@@ -27,9 +28,7 @@ export function BackendLine() {
       <label>
         Run on{' '}
         <select data-testid="backend-preference" value={pref} onChange={(e) => void setBackendPreference(e.target.value as BackendPreference)}>
-          <option value="auto">the fastest here (measured)</option>
-          <option value="webgpu">WebGPU</option>
-          <option value="wasm">WASM (CPU)</option>
+          <BackendOptions />
         </select>
       </label>
     </div>

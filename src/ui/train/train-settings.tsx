@@ -3,6 +3,7 @@ import { selectSettings, useApp } from '../../store/app-store';
 import { setDatasetIds, setSettings } from '../../store/train-actions';
 import type { AdapterChoice } from '../../train/adapters';
 import { selectDatasets, useDataStore } from '../data/data-store';
+import { BackendOptions } from '../choices';
 
 const TARGETS: LoraTarget[] = ['q', 'k', 'v', 'o', 'ff1', 'ff2'];
 
@@ -99,9 +100,7 @@ export function TrainSettingsForm({ disabled }: { disabled: boolean }) {
         <label>
           Backend{' '}
           <select data-testid="train-backend-choice" value={s.backend} onChange={(e) => setSettings({ backend: e.target.value as typeof s.backend })}>
-            <option value="auto">the fastest here (measured)</option>
-            <option value="webgpu">WebGPU</option>
-            <option value="wasm">WASM (CPU)</option>
+            <BackendOptions />
           </select>
         </label>
       </div>
