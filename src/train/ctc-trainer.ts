@@ -43,6 +43,8 @@ export interface CtcTrainerOptions {
   optimizer: OptimizerConfig;
   clipNorm?: number;
   blank?: number;
+  /** Parameters and optimizer slots in a few flat buffers (default) or one tensor each (src/engine/train-graph.ts). */
+  layout?: 'flat' | 'per-parameter';
 }
 
 const key = (b: number, t: number) => `${b}x${t}`;
@@ -81,6 +83,7 @@ export class CtcTrainer {
       trainable,
       // no weight decay on biases and norm gains (rank-1 parameters), the usual practice
       decays: (name) => !name.endsWith('.bias') && !/norm/.test(name),
+      layout: o.layout,
     });
     return { training, forward, frozen };
   }
