@@ -144,10 +144,7 @@ export function buildTrainingGraph(g: GraphBuilder, opts: TrainGraphOptions): Tr
     );
     outputState(prevStep, step, 'step', { name: STEP_INPUT, dtype: 'float32', dims: [], data: new Float32Array(1) });
 
-    const lossOutput = opts.loss ? g.output(opts.loss, 'loss').name : undefined;
-    g.output(gradNorm, 'grad_norm');
-    g.output(cast(not(ok), 'float32'), 'update_skipped');
-    const extraOutputs = (opts.extraOutputs ?? []).map((v) => g.output(v).name);
+    const { lossOutput, extraOutputs } = reportOutputs(g, opts, gradNorm, ok);
 
     // Trainable parameters become graph inputs; frozen ones stay initializers.
     const graph = g.build();
@@ -177,6 +174,14 @@ export function buildTrainingGraph(g: GraphBuilder, opts: TrainGraphOptions): Tr
  * gradient: 3e-4 relative off; ~5e-6 on 83k uniform values), which moved the clipping scale; this
  * stays within a few 1e-7.
  */
+/** The outputs every training graph reports besides its state: loss, gradient norm, whether the update was skipped, extras. */
+function reportOutputs(g: GraphBuilder, opts: TrainGraphOptions, gradNorm: Value, ok: Value): { lossOutput?: string; extraOutputs: string[] } {
+  const lossOutput = opts.loss ? g.output(opts.loss, 'loss').name : undefined;
+  g.output(gradNorm, 'grad_norm');
+  g.output(cast(not(ok), 'float32'), 'update_skipped');
+  return { lossOutput, extraOutputs: (opts.extraOutputs ?? []).map((v) => g.output(v).name) };
+}
+
 function sumSquaresTwoLevel(x: Value): Value {
   const n = numel(x.dims);
   // rows of a width that divides n where one is near √n (no padded copy), else ⌈√n⌉ and padding
@@ -234,10 +239,7 @@ function emitFlat(g: GraphBuilder, opts: TrainGraphOptions, live: { value: Value
     });
     outputState(prevStep, step, 'step', { name: STEP_INPUT, dtype: 'float32', dims: [], data: new Float32Array(1) });
 
-    const lossOutput = opts.loss ? g.output(opts.loss, 'loss').name : undefined;
-    g.output(gradNorm, 'grad_norm');
-    g.output(cast(not(ok), 'float32'), 'update_skipped');
-    const extraOutputs = (opts.extraOutputs ?? []).map((v) => g.output(v).name);
+    const { lossOutput, extraOutputs } = reportOutputs(g, opts, gradNorm, ok);
 
     // The trained parameters stop being initializers: views into the buffer, put in front of the
     // forward pass, define them under their own names.
