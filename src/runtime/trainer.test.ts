@@ -126,9 +126,17 @@ describe('optimizers emitted into the graph', () => {
     await t.dispose();
   });
 
-  it('AdamW’s first steps match the bias-corrected, decoupled-decay update', async () => {
-    const lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 0.1;
-    const { tg, w0, grad, batch } = linearProblem({ kind: 'adamw', beta1: b1, beta2: b2, eps, weightDecay: wd });
+  /**
+   * Three AdamW steps of the trainer against the bias-corrected update computed here; `decayed`
+   * gives a weight after its decay term (the part that differs between plain and L2-SP decay).
+   */
+  async function expectAdamWSteps(
+    o: { lr: number; wd: number; decayTo?: 'start' },
+    decayed: (wk: number, k: number, lr: number, wd: number, w0: number[]) => number,
+  ) {
+    const { lr, wd } = o;
+    const b1 = 0.9, b2 = 0.999, eps = 1e-8;
+    const { tg, w0, grad, batch } = linearProblem({ kind: 'adamw', beta1: b1, beta2: b2, eps, weightDecay: wd, ...(o.decayTo ? { decayTo: o.decayTo } : {}) });
     const t = await Trainer.create(nodeBackend(), tg);
     let w = [...w0];
     let m = w.map(() => 0);
@@ -138,30 +146,21 @@ describe('optimizers emitted into the graph', () => {
       const g = grad(w);
       m = m.map((mk, k) => b1 * mk + (1 - b1) * g[k]);
       v = v.map((vk, k) => b2 * vk + (1 - b2) * g[k] ** 2);
-      w = w.map((wk, k) => wk * (1 - lr * wd) - (lr * (m[k] / (1 - b1 ** s))) / (Math.sqrt(v[k] / (1 - b2 ** s)) + eps));
+      w = w.map((wk, k) => decayed(wk, k, lr, wd, w0) - (lr * (m[k] / (1 - b1 ** s))) / (Math.sqrt(v[k] / (1 - b2 ** s)) + eps));
     }
     const got = (await t.parameters()).get('w')!;
     w.forEach((val, k) => expect(got[k]).toBeCloseTo(val, 6));
     await t.dispose();
+  }
+
+  it('AdamW’s first steps match the bias-corrected, decoupled-decay update', async () => {
+    // decoupled decay toward zero: p ← p·(1 − lr·λ) − lr·m̂/(√v̂ + ε)
+    await expectAdamWSteps({ lr: 0.01, wd: 0.1 }, (wk, _k, lr, wd) => wk * (1 - lr * wd));
   });
 
   it('L2-SP (decayTo start) decays toward the starting weights, not toward zero', async () => {
-    const lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 5;
-    const { tg, w0, grad, batch } = linearProblem({ kind: 'adamw', beta1: b1, beta2: b2, eps, weightDecay: wd, decayTo: 'start' });
-    const t = await Trainer.create(nodeBackend(), tg);
-    let w = [...w0];
-    let m = w.map(() => 0);
-    let v = w.map(() => 0);
-    for (let s = 1; s <= 3; s++) {
-      await t.step(batch, lr);
-      const g = grad(w);
-      m = m.map((mk, k) => b1 * mk + (1 - b1) * g[k]);
-      v = v.map((vk, k) => b2 * vk + (1 - b2) * g[k] ** 2);
-      w = w.map((wk, k) => wk - lr * wd * (wk - w0[k]) - (lr * (m[k] / (1 - b1 ** s))) / (Math.sqrt(v[k] / (1 - b2 ** s)) + eps));
-    }
-    const got = (await t.parameters()).get('w')!;
-    w.forEach((val, k) => expect(got[k]).toBeCloseTo(val, 6));
-    await t.dispose();
+    // decay toward the starting weights: p ← p − lr·λ·(p − p₀) − lr·m̂/(√v̂ + ε)
+    await expectAdamWSteps({ lr: 0.01, wd: 5, decayTo: 'start' }, (wk, k, lr, wd, w0) => wk - lr * wd * (wk - w0[k]));
     // SGD: the decay term λ·(p − p₀) joins the gradient
     const sgd = linearProblem({ kind: 'sgd', weightDecay: 0.5, decayTo: 'start' });
     const ts = await Trainer.create(nodeBackend(), sgd.tg);
