@@ -34,6 +34,7 @@ import { nodeBackend } from '../src/runtime/node';
 import { CtcTrainer } from '../src/train/ctc-trainer';
 import { lrAt as scheduleLr } from '../src/train/schedule';
 import { loadModelFromDisk } from '../src/cli/model-files';
+import { readManifest as readNemoManifest } from '../src/cli/eval';
 import { balancedMonitorSpeakers, framesAfter, MixedBatcher, shouldStop, specAugmentFor, type PlannedItem } from './base-recipe';
 
 const { values: a } = parseArgs({
@@ -81,16 +82,10 @@ interface Utt {
 /** A manifest's utterances with normalized text and label ids (none if the file does not exist yet). */
 function readManifest(file: string, real: boolean): Utt[] {
   if (!existsSync(file)) return [];
-  const base = resolve(file, '..');
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .flatMap((line) => {
-      const r = JSON.parse(line) as { audio_filepath: string; text: string; duration?: number; speaker?: string; age?: number; gender?: string };
-      const text = normalizeText(r.text);
-      if (!text) return [];
-      return [{ path: resolve(base, r.audio_filepath), text, ids: encodeText(DEFAULT_VOCAB, text), speaker: String(r.speaker ?? ''), seconds: r.duration ?? 0, real, age: r.age, gender: r.gender }];
-    });
+  return readNemoManifest(file).flatMap((r) => {
+    const text = normalizeText(r.text);
+    return text ? [{ path: r.path, text, ids: encodeText(DEFAULT_VOCAB, text), speaker: String(r.speaker ?? ''), seconds: r.duration ?? 0, real, age: r.age, gender: r.gender }] : [];
+  });
 }
 
 const FORBIDDEN = /(^|\/)(speechocean762\/dev|librispeech_dev4|personal_[^/]*|ljspeech_coqui|misc_samples|fsdd|pocketsphinx_testdata|speech_commands[^/]*)(\/|$)/;

@@ -13,6 +13,8 @@ interface Row {
   offset?: number;
   duration?: number;
   speaker?: string;
+  age?: number;
+  gender?: string;
 }
 
 export interface ManifestRow {
@@ -21,6 +23,9 @@ export interface ManifestRow {
   offset?: number;
   duration?: number;
   speaker?: string;
+  /** Speaker metadata some corpora carry (speechocean762). */
+  age?: number;
+  gender?: string;
 }
 
 /** Reads a NeMo-style manifest (paths relative to its folder); bad lines are errors with their line number. */
@@ -38,7 +43,7 @@ export function readManifest(file: string): ManifestRow[] {
         throw new Error(`${file}:${n}: not valid JSON`);
       }
       if (typeof r.audio_filepath !== 'string' || typeof r.text !== 'string') throw new Error(`${file}:${n}: needs "audio_filepath" and "text"`);
-      return { path: isAbsolute(r.audio_filepath) ? r.audio_filepath : join(base, r.audio_filepath), text: r.text, offset: r.offset, duration: r.duration, speaker: r.speaker };
+      return { path: isAbsolute(r.audio_filepath) ? r.audio_filepath : join(base, r.audio_filepath), text: r.text, offset: r.offset, duration: r.duration, speaker: r.speaker, age: r.age, gender: r.gender };
     });
 }
 
