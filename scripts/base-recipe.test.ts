@@ -57,7 +57,7 @@ describe('MixedBatcher', () => {
     expect(sawSynth).toBeGreaterThan(0);
   });
 
-  it('trains on real speech alone when there is no synthetic corpus, each utterance once per pass', () => {
+  it('trains on real speech alone when there is no synthetic corpus, no utterance more than twice in half a pass', () => {
     const real = make(2000, true, 4);
     const b = new MixedBatcher(() => real, () => [], [256, 512, 1024, 1600], 8000, mulberry32(6), { realShare: 0.5, synthTempo: 0.85 });
     const seen = new Map<string, number>();
