@@ -3,7 +3,11 @@
 // builder produces, what autodiff transforms, and what the reference evaluator runs.
 // Spec: https://onnx.ai/onnx/repo-docs/IR.html
 
-export type DType = 'float32' | 'float64' | 'int32' | 'int64' | 'bool';
+/**
+ * `int8`/`uint8` exist for quantised models read from files (weights and zero points of
+ * MatMulInteger, DequantizeLinear, …); dequantize.ts turns them into float32 before training.
+ */
+export type DType = 'float32' | 'float64' | 'int32' | 'int64' | 'bool' | 'int8' | 'uint8';
 
 /** A dimension: a number when known at build time, a name (e.g. 'batch') when symbolic. */
 export type Dim = number | string;
@@ -14,7 +18,7 @@ export interface ValueInfo {
   shape: Dim[];
 }
 
-export type TensorData = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
+export type TensorData = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array;
 
 /** A constant tensor: an initializer, or the value of a tensor attribute. `bool` data is Uint8Array. */
 export interface TensorConst {
@@ -84,7 +88,10 @@ export function dtypeArray(dtype: DType, size: number): TensorData {
     case 'int64':
       return new BigInt64Array(size);
     case 'bool':
+    case 'uint8':
       return new Uint8Array(size);
+    case 'int8':
+      return new Int8Array(size);
   }
 }
 

@@ -13,7 +13,7 @@ import { DEFAULT_OPSET, IR_VERSION, numel } from './ir';
 import { isWebGpuOp } from './op-types';
 
 /** TensorProto.DataType codes for the dtypes the IR supports. */
-export const DTYPE_CODES = { float32: 1, int32: 6, int64: 7, bool: 9, float64: 11 } as const satisfies Record<DType, number>;
+export const DTYPE_CODES = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float64: 11 } as const satisfies Record<DType, number>;
 
 export function dtypeFromCode(code: number): DType | undefined {
   return (Object.keys(DTYPE_CODES) as DType[]).find((d) => DTYPE_CODES[d] === code);
@@ -23,7 +23,7 @@ export function dtypeFromCode(code: number): DType | undefined {
 const ATTR_CODES = { float: 1, int: 2, string: 3, tensor: 4, floats: 6, ints: 7, strings: 8 } as const satisfies Record<Attr['type'], number>;
 const UNSUPPORTED_ATTR = { 5: 'GRAPH', 9: 'TENSORS', 10: 'GRAPHS', 11: 'SPARSE_TENSOR', 12: 'SPARSE_TENSORS', 13: 'TYPE_PROTO', 14: 'TYPE_PROTOS' } as Record<number, string>;
 
-const ARRAYS = { float32: Float32Array, float64: Float64Array, int32: Int32Array, int64: BigInt64Array, bool: Uint8Array } as const;
+const ARRAYS = { float32: Float32Array, float64: Float64Array, int32: Int32Array, int64: BigInt64Array, bool: Uint8Array, uint8: Uint8Array, int8: Int8Array } as const;
 
 // Wire types: https://protobuf.dev/programming-guides/encoding/#structure
 const Wire = { Varint: 0, I64: 1, Len: 2, I32: 5 } as const;

@@ -7,7 +7,7 @@ import type { DType } from './ir';
 
 export type Operand = Value | number;
 
-const DTYPE_CODE: Record<DType, number> = { float32: 1, int32: 6, int64: 7, bool: 9, float64: 11 };
+const DTYPE_CODE: Record<DType, number> = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float64: 11 };
 
 function lift(a: Operand, b: Operand): [Value, Value] {
   if (a instanceof Value && b instanceof Value) return [a, b];

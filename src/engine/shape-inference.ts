@@ -20,7 +20,7 @@ export interface InferOutput {
 type Attrs = Record<string, Attr>;
 type Rule = (ins: (InferInput | null)[], attrs: Attrs, nOut: number) => InferOutput[];
 
-const ONNX_DTYPES: Record<number, DType> = { 1: 'float32', 6: 'int32', 7: 'int64', 9: 'bool', 11: 'float64' };
+const ONNX_DTYPES: Record<number, DType> = { 1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'bool', 11: 'float64' };
 
 export function attrInt(attrs: Attrs, name: string, dflt: number): number {
   const a = attrs[name];

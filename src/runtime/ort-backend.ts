@@ -4,6 +4,7 @@
 
 import type * as OrtCommon from 'onnxruntime-common';
 import type { DType } from '../engine/ir';
+import { encodeModel, makeModel } from '../engine/onnx-proto';
 import type { Backend, BackendInfo, DeviceTensor, HostTensor, RunOptions, Session } from './types';
 import { isHostTensor } from './types';
 
@@ -16,8 +17,10 @@ const TO_ORT: Record<DType, OrtCommon.Tensor.Type> = {
   int32: 'int32',
   int64: 'int64',
   bool: 'bool',
+  int8: 'int8',
+  uint8: 'uint8',
 };
-const FROM_ORT: Partial<Record<string, DType>> = { float32: 'float32', float64: 'float64', int32: 'int32', int64: 'int64', bool: 'bool' };
+const FROM_ORT: Partial<Record<string, DType>> = { float32: 'float32', float64: 'float64', int32: 'int32', int64: 'int64', bool: 'bool', int8: 'int8', uint8: 'uint8' };
 
 class OrtDeviceTensor implements DeviceTensor {
   constructor(readonly tensor: OrtTensor) {}
@@ -56,6 +59,24 @@ export interface OrtBackendOptions {
    * and `released` count live sessions (the device exists once one is created).
    */
   guard?: { check(): void; race<T>(p: Promise<T>): Promise<T>; opened(): void; released(): void };
+  /**
+   * Read device tensors by running them through an Identity session whose output lands on the CPU,
+   * instead of `getData()`, which crashes onnxruntime-node on gpu-buffer tensors (FIELD.md).
+   */
+  readThroughCpu?: boolean;
+}
+
+/** A one-node model y = Identity(x) for a tensor of this dtype and rank (symbolic dims). */
+function identityModel(dtype: DType, rank: number): Uint8Array {
+  const shape = Array.from({ length: rank }, (_, i) => `d${i}`);
+  return encodeModel(makeModel({
+    name: 'read_through_cpu',
+    nodes: [{ opType: 'Identity', domain: '', name: 'read', inputs: ['x'], outputs: ['y'], attrs: {} }],
+    inputs: [{ name: 'x', dtype, shape }],
+    outputs: [{ name: 'y', dtype, shape }],
+    initializers: [],
+    valueInfo: [],
+  }));
 }
 
 function toOrt(ort: Ort, t: HostTensor): OrtTensor {
@@ -71,6 +92,19 @@ async function toHost(t: OrtTensor): Promise<HostTensor> {
 }
 
 export function createOrtBackend(ort: Ort, o: OrtBackendOptions): Backend {
+  const readers = new Map<string, Promise<OrtCommon.InferenceSession>>();
+  /** Device tensor → host: getData(), or (readThroughCpu) an Identity run whose output is a cpu tensor. */
+  const read = async (t: OrtTensor): Promise<HostTensor> => {
+    if (t.location === 'cpu' || !o.readThroughCpu) return toHost(t);
+    const dtype = FROM_ORT[t.type];
+    if (!dtype) throw new Error(`unsupported output type ${t.type}`);
+    const k = `${dtype}/${t.dims.length}`;
+    if (!readers.has(k))
+      readers.set(k, serialized(() => ort.InferenceSession.create(identityModel(dtype, t.dims.length), { executionProviders: o.executionProviders as never })));
+    const reader = await readers.get(k)!;
+    const out = await serialized(() => reader.run({ x: t }));
+    return toHost(out.y);
+  };
   return {
     info: o.info,
     toDevice: (t) => new OrtDeviceTensor(toOrt(ort, t)),
@@ -106,13 +140,13 @@ export function createOrtBackend(ort: Ort, o: OrtBackendOptions): Backend {
             if (wantDevice.has(name)) device[name] = new OrtDeviceTensor(t);
             else if (deviceSet.has(name)) {
               // asked for on the host but produced on the GPU: read it and free the buffer
-              host[name] = await guarded(toHost(t));
+              host[name] = await guarded(read(t));
               t.dispose();
             } else host[name] = await guarded(toHost(t));
           }
           return { host, device };
         },
-        read: (t) => guarded(toHost((t as OrtDeviceTensor).tensor)),
+        read: (t) => guarded(read((t as OrtDeviceTensor).tensor)),
         release: () => {
           o.guard?.released();
           return serialized(() => session.release());

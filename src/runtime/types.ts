@@ -4,12 +4,12 @@
 import type { DType } from '../engine/ir';
 import type { BackendChoice } from './backend-choice';
 
-export type BackendName = 'node-cpu' | 'webgpu' | 'wasm';
+export type BackendName = 'node-cpu' | 'node-webgpu' | 'webgpu' | 'wasm';
 
 export interface HostTensor {
   dtype: DType;
   dims: number[];
-  data: Float32Array | Int32Array | BigInt64Array | Uint8Array | Float64Array;
+  data: Float32Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Float64Array;
 }
 
 export interface BackendInfo {

@@ -15,7 +15,7 @@ export interface Tensor64 {
   dtype: DType;
   dims: number[];
   /** Float64Array for float32 and float64; Int32Array, BigInt64Array, Uint8Array (0/1) otherwise. */
-  data: Float64Array | Int32Array | BigInt64Array | Uint8Array;
+  data: Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array;
 }
 
 /** The evaluator's working form of a tensor. */
@@ -81,7 +81,9 @@ function fromVal(v: Val): Tensor64 {
     case 'int32': return { dtype: v.dtype, dims, data: Int32Array.from(v.data) };
     // ±2^63 stand for INT64_MAX/MIN (e.g. Slice ends), which doubles cannot hold exactly.
     case 'int64': return { dtype: v.dtype, dims, data: BigInt64Array.from(v.data, (x) => (x >= 2 ** 63 ? 2n ** 63n - 1n : BigInt(x))) };
-    case 'bool': return { dtype: v.dtype, dims, data: Uint8Array.from(v.data) };
+    case 'bool':
+    case 'uint8': return { dtype: v.dtype, dims, data: Uint8Array.from(v.data) };
+    case 'int8': return { dtype: v.dtype, dims, data: Int8Array.from(v.data) };
   }
 }
 
@@ -189,6 +191,8 @@ function fit(dtype: DType, v: number): number {
     case 'int32': return v | 0; // truncates and wraps like int32 arithmetic (exact while |v| < 2^53)
     case 'int64': return Math.trunc(v);
     case 'bool': return v !== 0 ? 1 : 0;
+    case 'int8': return (v << 24) >> 24;
+    case 'uint8': return v & 0xff;
   }
 }
 
