@@ -6,6 +6,7 @@ import type { BackendInfo } from '../runtime/types';
 import { DEFAULT_RECIPE } from '../train/recipe';
 import type { StepMeasurement } from '../train/plan';
 import { DEFAULT_AUTO_TRAIN, type AutoTrainConfig } from './auto-train';
+import type { RoundPoint } from './progress';
 import type { ModelSummary } from '../workers/asr-models';
 import type { BackendPreference } from '../workers/backend-select';
 import { BUILTIN_BASE_ID } from '../workers/asr-models';
@@ -74,6 +75,10 @@ export interface RecordSlice {
   /** Training takes there were when the last automatic round started. */
   autoTrainBaseline: number;
   autoTrainMessage?: string;
+  /** Every round of training as takes arrive, with its held-out scores (src/store/progress.ts). */
+  progress: RoundPoint[];
+  /** The held-out takes are being scored after a round. */
+  progressScoring: boolean;
 }
 
 export interface EvalSlice {
@@ -120,6 +125,8 @@ export const useApp = create<AppState>(() => ({
   promptIndex: 0,
   autoTrain: DEFAULT_AUTO_TRAIN,
   autoTrainBaseline: 0,
+  progress: [],
+  progressScoring: false,
   evalStatus: 'idle',
   evalResults: [],
   panel: 'model',

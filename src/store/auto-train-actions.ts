@@ -1,11 +1,13 @@
 // Wiring for training as takes arrive: the toggle and its numbers persist in localStorage; after an
 // accepted take, a round starts when one is due (src/store/auto-train.ts decides), and a round whose
-// model is no worse on the held-out takes becomes the current model.
+// model is no worse on the held-out takes becomes the current model; every finished round is
+// scored and kept for the progress picture (progress-actions.ts).
 import { DataStore } from '../data/storage';
 import { appDb } from '../workers/train-db';
 import { useApp } from './app-store';
 import { adoptRound, autoTrainDue, roundSettings, DEFAULT_AUTO_TRAIN, type AutoTrainConfig } from './auto-train';
 import { selectModelId } from './model-actions';
+import { recordRound } from './progress-actions';
 import { runActive, startTraining } from './train-actions';
 
 const KEY = 'earshot.autoTrain';
@@ -39,9 +41,12 @@ export async function maybeAutoTrain(datasetId: string): Promise<void> {
     for (;;) {
       const s = useApp.getState();
       const store = await DataStore.open();
+      let takes: number;
       let trainTakes: number;
       try {
-        trainTakes = (await store.listUtterances(datasetId)).filter((u) => u.split === 'train' && u.text).length;
+        const accepted = (await store.listUtterances(datasetId)).filter((u) => u.text);
+        takes = accepted.length;
+        trainTakes = accepted.filter((u) => u.split === 'train').length;
       } finally {
         store.close();
       }
@@ -58,6 +63,7 @@ export async function maybeAutoTrain(datasetId: string): Promise<void> {
       const verdict = adoptRound(run?.baseMetrics, run?.fineTunedMetrics);
       if (verdict.adopt) await selectModelId(outcome.resultModelId);
       useApp.setState({ autoTrainMessage: verdict.message });
+      await recordRound({ runId: outcome.runId, datasetId, takes, startModelId: s.modelId, roundModelId: outcome.resultModelId, adopted: verdict.adopt, roundMetrics: run?.fineTunedMetrics });
     }
   } finally {
     checking = false;

@@ -2,6 +2,7 @@ import { useEffect, type ReactNode } from 'react';
 import { selectPanel, useApp, type PanelId } from '../store/app-store';
 import { loadAutoTrain } from '../store/auto-train-actions';
 import { initModel } from '../store/model-actions';
+import { loadProgress } from '../store/progress-actions';
 import { loadTakes } from '../store/record-actions';
 import { checkResumable } from '../store/train-actions';
 import { refreshDatasets } from './data/data-actions';
@@ -38,6 +39,7 @@ export function App() {
     void initModel();
     void refreshDatasets();
     void loadTakes();
+    void loadProgress();
     loadAutoTrain();
     void checkResumable();
   }, []);

@@ -1,6 +1,7 @@
 // The app's own IndexedDB (apart from the datasets' earshot-data): imported and fine-tuned models,
-// training runs with their chart history, the last checkpoint of each run, and recorded takes.
-// Opened the same way from the page and from the workers.
+// training runs with their chart history, the last checkpoint of each run, recorded takes, and the
+// rounds of training as takes arrive with their held-out scores. Opened the same way from the page
+// and from the workers.
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { LoopPosition } from '../train/loop';
 import type { AdapterChoice } from '../train/adapters';
@@ -91,22 +92,70 @@ export interface Take {
   utteranceId?: string;
 }
 
+/** Corpus WER and CER on the held-out takes (src/workers/score-model.ts) and how many takes they count. */
+export interface HeldOutScore {
+  wer: number;
+  cer: number;
+  takes: number;
+}
+
+/**
+ * One round of training as takes arrive (src/store/auto-train-actions.ts), scored on the held-out
+ * takes there were when it ended: the base model (where the user's rounds began) against the
+ * model current after the round.
+ */
+export interface ProgressRound {
+  /** The round's training run. */
+  id: string;
+  createdAt: number;
+  /** The recordings dataset. */
+  datasetId: string;
+  /** Accepted takes (trained on and held out) when the round started. */
+  takes: number;
+  /** The model the user's rounds began from: the first of the chain of runs that led to this round. */
+  baseModelId: string;
+  /** The model this round trained and the one current after it (that model when adopted, else the one it started from). */
+  roundModelId: string;
+  currentModelId: string;
+  adopted: boolean;
+  /** Undefined when there were no held-out takes yet, or scoring failed (`unscored` says which). */
+  base?: HeldOutScore;
+  current?: HeldOutScore;
+  /** The round's own model when it was not adopted (the run's card metrics, measured by the same code). */
+  turnedDown?: HeldOutScore;
+  unscored?: string;
+  /** Each held-out take's normalized reference and what the base and the current model wrote. */
+  transcripts: { utteranceId: string; ref: string; base: string; current: string }[];
+}
+
 interface AppDb extends DBSchema {
   models: { key: string; value: StoredModel };
   runs: { key: string; value: RunRecord };
   checkpoints: { key: string; value: StoredCheckpoint };
   takes: { key: string; value: Take };
+  rounds: { key: string; value: ProgressRound };
 }
+
+/** Bumped with every schema change; `upgrade` replays the steps a stored database has not had yet. */
+export const APP_DB_VERSION = 2;
 
 let dbPromise: Promise<IDBPDatabase<AppDb>> | undefined;
 
 export function appDb(): Promise<IDBPDatabase<AppDb>> {
-  return (dbPromise ??= openDB<AppDb>(APP_DB_NAME, 1, {
-    upgrade(db) {
-      db.createObjectStore('models', { keyPath: 'id' });
-      db.createObjectStore('runs', { keyPath: 'id' });
-      db.createObjectStore('checkpoints', { keyPath: 'runId' });
-      db.createObjectStore('takes', { keyPath: 'id' });
+  return (dbPromise ??= openDB<AppDb>(APP_DB_NAME, APP_DB_VERSION, {
+    upgrade(db, oldVersion) {
+      if (oldVersion < 1) {
+        db.createObjectStore('models', { keyPath: 'id' });
+        db.createObjectStore('runs', { keyPath: 'id' });
+        db.createObjectStore('checkpoints', { keyPath: 'runId' });
+        db.createObjectStore('takes', { keyPath: 'id' });
+      }
+      if (oldVersion < 2) db.createObjectStore('rounds', { keyPath: 'id' });
+    },
+    // a newer version of the app opened in another tab: let it upgrade, and reopen on the next call
+    blocking(_current, _blocked, event) {
+      (event.target as IDBDatabase).close();
+      dbPromise = undefined;
     },
   }));
 }

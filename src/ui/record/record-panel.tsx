@@ -3,6 +3,7 @@ import { useApp } from '../../store/app-store';
 import { saveTake } from '../../store/record-actions';
 import { setAutoTrain } from '../../store/auto-train-actions';
 import { LevelMeter, type LevelMeterHandle } from './level-meter';
+import { ProgressSection } from './progress-section';
 import { BUILT_IN_PROMPTS, parsePromptFile } from './prompts';
 import { Recorder } from './recorder';
 import { TakeCard } from './take-card';
@@ -113,10 +114,11 @@ export function RecordPanel() {
         </label>
         <p className="hint">
           A short round with the Train panel&apos;s adapter and learning rate, on &ldquo;My recordings&rdquo;, starting from the current model. If the held-out takes come out no worse, the
-          result becomes the current model. Charts and progress show in the Train panel.
+          result becomes the current model. How each round does on your held-out takes shows below; the round's training charts, in the Train panel.
         </p>
         {autoMessage && <p data-testid="auto-train-message">{autoMessage}</p>}
       </fieldset>
+      <ProgressSection />
       {!ready && <p>Load a model first (Model panel); takes are transcribed with it.</p>}
       {message && <p role="alert">{message}</p>}
       <h3>To correct ({pending.length})</h3>
