@@ -7,6 +7,10 @@
 // CTC log-probability plus weight × ln p_LM of its completed words plus a bonus per word), and it
 // can favour words from a hotword list or a lexicon. Hotword and lexicon bonuses only ever add to a
 // hypothesis' score, never subtract, so an out-of-list word the acoustics clearly support still wins.
+//
+// Words: a token whose text starts with a space starts a new word — the space token of a
+// character vocabulary, or a SentencePiece piece "▁the" read as " the" (src/foreign/vocab.ts) — so
+// it completes the word being spelled and the rest of its text begins the next one.
 import { BOS, EOS, UNK, type WordLm } from './lm';
 import { normalizeText } from './text-normalize';
 import { decodeIds, type Vocab } from './vocab';
@@ -169,7 +173,8 @@ export function beamSearch(
   const size = vocab.tokens.length;
   const frameCount = framesOf(scores, size);
   const blank = vocab.blankId;
-  const space = vocab.ids.get(' ') ?? -1;
+  const startsWord = vocab.tokens.map((token) => token.startsWith(' '));
+  const body = vocab.tokens.map((token) => (token.startsWith(' ') ? token.slice(1) : token));
   const bonus = new WordBonus(options.hotwords ?? [], hotwordBonus, options.lexicon ?? [], lexiconBonus, options.lm);
   const logProbs = new Float64Array(size);
 
@@ -244,8 +249,13 @@ export function beamSearch(
       const parent = prefixes[newParent[k]];
       const c = newToken[k];
       let wordBonus = parent.completedBonus;
-      if (bonus.active) {
-        wordBonus += c === space ? bonus.completed(parent.word, parent.lmPrev, parent.lmBefore) : bonus.partial(parent.word + vocab.tokens[c], parent.lmPrev, parent.lmBefore);
+      if (bonus.active && !startsWord[c]) wordBonus += bonus.partial(parent.word + body[c], parent.lmPrev, parent.lmBefore);
+      else if (bonus.active) {
+        wordBonus += bonus.completed(parent.word, parent.lmPrev, parent.lmBefore);
+        if (body[c]) {
+          const shifts = parent.word !== '';
+          wordBonus += bonus.partial(body[c], shifts ? bonus.lmId(parent.word) : parent.lmPrev, shifts ? parent.lmPrev : parent.lmBefore);
+        }
       }
       rankOf[beamSize + k] = newLabel[k] + wordBonus;
     }
@@ -268,9 +278,9 @@ export function beamSearch(
         const k = pick - beamSize;
         const parent = prefixes[newParent[k]];
         const c = newToken[k];
-        const endsWord = c === space;
+        const endsWord = startsWord[c];
         // Spelled words are only tracked when something can score them.
-        const word = endsWord || !bonus.active ? '' : parent.word + vocab.tokens[c];
+        const word = !bonus.active ? '' : endsWord ? body[c] : parent.word + body[c];
         const completedBonus = parent.completedBonus + (endsWord ? bonus.completed(parent.word, parent.lmPrev, parent.lmBefore) : 0);
         const shifts = endsWord && parent.word !== '';
         const lmPrev = shifts ? bonus.lmId(parent.word) : parent.lmPrev;
