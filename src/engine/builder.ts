@@ -179,6 +179,15 @@ export class GraphBuilder {
     return this.constant('int64', [xs.length], xs);
   }
 
+  /**
+   * What shape inference sees of an input: its values when it is a small constant (shapes, axes,
+   * pads). Big initializers (weights of an imported model) are not copied into number arrays.
+   */
+  private inferInput(v: Value): InferInput {
+    const init = this.initializers.get(v.name);
+    return { dtype: v.dtype, shape: v.shape, value: init && init.data.length <= 64 ? this.constValue(v) : undefined };
+  }
+
   /** Known values of an initializer (for shape inference of Reshape/Slice/... and for rules). */
   constValue(v: Value): number[] | undefined {
     const init = this.initializers.get(v.name);
@@ -198,9 +207,7 @@ export class GraphBuilder {
     const seen = key === undefined ? undefined : this.emitted.get(key);
     if (seen) return seen.outputs.slice(0, nOutputs).map((o) => this.values.get(o)!);
     const nodeName = name ?? this.fresh(opType);
-    const infer: (InferInput | null)[] = inputs.map((v) =>
-      v ? { dtype: v.dtype, shape: v.shape, value: this.constValue(v) } : null,
-    );
+    const infer: (InferInput | null)[] = inputs.map((v) => (v ? this.inferInput(v) : null));
     let infos: { dtype: DType; shape: Dim[] }[];
     try {
       infos = inferShapes(opType, infer, typedAttrs, nOutputs);
@@ -239,7 +246,7 @@ export class GraphBuilder {
    */
   outputsOf(node: Node, n: number): Value[] {
     if (node.outputs.length < n) {
-      const infer = node.inputs.map((name) => (name === '' ? null : { dtype: this.value(name).dtype, shape: this.value(name).shape, value: this.constValue(this.value(name)) }));
+      const infer = node.inputs.map((name) => (name === '' ? null : this.inferInput(this.value(name))));
       const infos = inferShapes(node.opType, infer, node.attrs, n);
       for (let i = node.outputs.length; i < n; i++) {
         const name = `${node.name}:${i}`;
@@ -314,7 +321,7 @@ export class GraphBuilder {
 
   private emitRaw(opType: string, inputs: (Value | null)[], attrs: Record<string, Attr>, outputs: string[], name: string): Value[] {
     inputs = trimOmitted(inputs);
-    const infer = inputs.map((v) => (v ? { dtype: v.dtype, shape: v.shape, value: this.constValue(v) } : null));
+    const infer = inputs.map((v) => (v ? this.inferInput(v) : null));
     let infos: { dtype: DType; shape: Dim[] }[];
     try {
       infos = inferShapes(opType, infer, attrs, outputs.length);

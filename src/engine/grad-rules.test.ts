@@ -82,11 +82,16 @@ const cases: Record<keyof typeof gradRules, GradCase[] | typeof NON_DIFFERENTIAB
     c('dilated', [{ shape: [1, 2, 11] }, { shape: [2, 2, 3] }], (_g, x, w) => op.conv1d(x, w, null, { dilation: 2, pads: [2, 2] })),
     c('grouped', [{ shape: [2, 4, 8] }, { shape: [6, 2, 3] }], (_g, x, w) => op.conv1d(x, w, null, { group: 2, pads: [1, 1] })),
     c('depthwise, strided', [{ shape: [2, 3, 9] }, { shape: [3, 1, 3] }, { shape: [3] }], (_g, x, w, b) => op.conv1d(x, w, b, { group: 3, stride: 2, pads: [1, 1] })),
+    // NeMo's striding subsampling: Conv2d(1 → C, 3×3, stride 2, pad 1) on [B, 1, T, F]
+    c('2-D strided, padded, bias', [{ shape: [2, 1, 7, 6] }, { shape: [3, 1, 3, 3] }, { shape: [3] }], (g, x, w, b) => g.emit('Conv', [x, w, b], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] })[0]),
+    c('2-D grouped, dilated, asymmetric', [{ shape: [1, 4, 6, 5] }, { shape: [4, 2, 2, 3] }], (g, x, w) => g.emit('Conv', [x, w], { kernel_shape: [2, 3], strides: [1, 2], dilations: [2, 1], pads: [1, 0, 0, 1], group: 2 })[0]),
+    c('2-D depthwise', [{ shape: [1, 3, 5, 5] }, { shape: [3, 1, 3, 3] }], (g, x, w) => g.emit('Conv', [x, w], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: 3 })[0]),
   ],
   ConvTranspose: [
     c('plain', [{ shape: [2, 3, 5] }, { shape: [3, 2, 3] }, { shape: [2] }], (_g, x, w, b) => op.convTranspose1d(x, w, b)),
     c('strided, padded, output padding', [{ shape: [1, 2, 4] }, { shape: [2, 3, 3] }], (_g, x, w) => op.convTranspose1d(x, w, null, { stride: 2, pads: [1, 1], outputPadding: 1 })),
     c('grouped', [{ shape: [2, 4, 5] }, { shape: [4, 1, 2] }], (_g, x, w) => op.convTranspose1d(x, w, null, { group: 2 })),
+    c('2-D strided, output padding', [{ shape: [1, 2, 3, 4] }, { shape: [2, 3, 3, 2] }, { shape: [3] }], (g, x, w, b) => g.emit('ConvTranspose', [x, w, b], { kernel_shape: [3, 2], strides: [2, 2], output_padding: [1, 0], pads: [1, 0, 1, 1] })[0]),
   ],
   Softmax: [c('last axis', [{ shape: [2, 5] }], (_g, x) => op.softmax(x)), c('middle axis', [{ shape: [2, 3, 4] }], (_g, x) => op.softmax(x, 1))],
   LayerNormalization: [c('scale and bias', [{ shape: [2, 3, 6] }, { shape: [6] }, { shape: [6] }], (_g, x, s, b) => op.layerNorm(x, s, b, 1e-5))],
@@ -103,8 +108,14 @@ const cases: Record<keyof typeof gradRules, GradCase[] | typeof NON_DIFFERENTIAB
   Slice: [
     c('two axes', [{ shape: [4, 6] }], (_g, x) => op.slice(x, [0, 1], [1, -4], [3, 100])),
     c('negative start', [{ shape: [3, 5] }], (_g, x) => op.slice(x, [1], [-3], [-1])),
+    c('steps, trailing zeros cut', [{ shape: [7, 4] }], (_g, x) => op.slice(x, [0, 1], [1, 0], [7, 4], [3, 2])),
+    c('steps past the end', [{ shape: [3, 9] }], (_g, x) => op.slice(x, [1], [2], [100], [4])),
   ],
   Pad: [c('zeros both sides', [{ shape: [2, 3] }], (_g, x) => op.pad(x, [1, 0, 0, 2]))],
+  Tile: [c('three axes', [{ shape: [2, 1, 3] }], (_g, x) => op.tile(x, [2, 3, 1])), c('no repeat', [{ shape: [2, 3] }], (_g, x) => op.tile(x, [1, 1]))],
+  Floor: NON_DIFFERENTIABLE,
+  Ceil: NON_DIFFERENTIABLE,
+  Range: NON_DIFFERENTIABLE,
   Gather: [
     c('rows of a matrix', [{ shape: [5, 3] }], (g, x) => op.gather(x, g.constant('int32', [4], [4, 0, 4, 2]))),
     c('2-D indices into a 3-D table', [{ shape: [4, 2, 3] }], (g, x) => op.gather(x, g.constant('int64', [2, 2], [1, 3, 1, 0]))),

@@ -6,12 +6,12 @@
 
 import type { Value, GraphBuilder } from './builder';
 import type { Attr, Node } from './ir';
-import type { OpType } from './op-types';
+import type { GraphOpType } from './op-types';
 import {
   add, cast, concat, div, equal, erf, exp, expand, gemm, greater, less, log, matmul, mul, neg, not, and,
-  pad, pow, reduceMean, reduceSum, reshape, slice, sqrt, sub, transpose, where, tanh,
+  pad, pow, reduceMean, reduceSum, reshape, slice, sqrt, sub, transpose, unsqueeze, where, tanh,
 } from './ops';
-import { attrFloat, attrInt, attrInts, attrString, normAxis } from './shape-inference';
+import { attrFloat, attrInt, attrInts, attrString, convGeometry, normAxis, sliceRange } from './shape-inference';
 
 export interface GradContext {
   g: GraphBuilder;
@@ -59,39 +59,56 @@ function unreduce(c: GradContext, d: Value): Value {
   return expand(kept, x.dims);
 }
 
-function convAttrs(c: GradContext) {
-  const w = c.x[1]!;
-  return {
-    k: w.dims[2],
-    stride: (attrInts(c.attrs, 'strides') ?? [1])[0],
-    pads: (attrInts(c.attrs, 'pads') ?? [0, 0]) as [number, number],
-    dil: (attrInts(c.attrs, 'dilations') ?? [1])[0],
-    group: attrInt(c.attrs, 'group', 1),
-  };
+interface ConvAttrs {
+  k: number[];
+  strides: number[];
+  /** [begin…, end…] per spatial axis, as ONNX writes them. */
+  pads: number[];
+  dilations: number[];
+  group: number;
 }
 
+function convAttrs(c: GradContext): ConvAttrs {
+  const { k, strides, pads, dilations, group } = convGeometry(c.x[0]!.shape, c.x[1]!.shape, c.attrs, c.node.opType);
+  return { k, strides, pads, dilations, group };
+}
+
+/** Swaps the first two axes (batch ↔ channels) of an [A, B, spatial…] tensor. */
+const swap01 = (v: Value) => transpose(v, [1, 0, ...v.shape.slice(2).map((_, i) => i + 2)]);
+
 /**
- * Weight gradient of a 1-D grouped convolution y = conv(x, w), written as another convolution so it
- * runs as one GPU kernel: dW[g·O+o, i, k] = Σ_b,t dY[b, g·O+o, t] · X[b, g·I+i, t·s + k·dil − p].
- * The batch axis becomes the channel axis (and the per-group input channel the batch axis), dY acts
- * as the kernel with dilation = the original stride, and stride = the original dilation.
+ * Weight gradient of a grouped 1-D or 2-D convolution y = conv(x, w), written as another convolution
+ * so it runs as one GPU kernel: dW[g·O+o, i, k] = Σ_b,t dY[b, g·O+o, t] · X[b, g·I+i, t·s + k·dil − p]
+ * (t, k per spatial axis). The batch axis becomes the channel axis (and the per-group input channel
+ * the batch axis), dY acts as the kernel with dilation = the original stride, and stride = the
+ * original dilation.
  */
-function convWeightGrad(x: Value, dy: Value, a: { k: number; stride: number; pads: [number, number]; dil: number; group: number }): Value {
-  const [B, C, L] = x.dims;
-  const [, Cout, Ly] = dy.dims;
+function convWeightGrad(x: Value, dy: Value, a: ConvAttrs): Value {
+  const [B, C, ...L] = x.dims;
+  const [, Cout, ...Ly] = dy.dims;
   const G = a.group;
   const I = C / G;
-  const xr = reshape(transpose(reshape(x, [B, G, I, L]), [2, 1, 0, 3]), [I, G * B, L]); // [I, G·B, L]
-  const kernel = reshape(transpose(dy, [1, 0, 2]), [Cout, B, Ly]); // [C_out, B, L_y]
+  const spatial = L.map((_, i) => i + 3);
+  const xr = reshape(transpose(reshape(x, [B, G, I, ...L]), [2, 1, 0, ...spatial]), [I, G * B, ...L]); // [I, G·B, L…]
+  const kernel = swap01(dy); // [C_out, B, L_y…]
   const full = x.g.emit('Conv', [xr, kernel, null], {
-    kernel_shape: [Ly],
-    strides: [a.dil],
+    kernel_shape: Ly,
+    strides: a.dilations,
     pads: a.pads,
-    dilations: [a.stride],
+    dilations: a.strides,
     group: G,
-  })[0]; // [I, C_out, ≥K]
-  const trimmed = full.dims[2] === a.k ? full : slice(full, [2], [0], [a.k]);
-  return transpose(trimmed, [1, 0, 2]); // [C_out, I, K]
+  })[0]; // [I, C_out, ≥K…]
+  const axes = a.k.map((_, i) => i + 2);
+  const trimmed = full.dims.slice(2).every((d, i) => d === a.k[i]) ? full : slice(full, axes, a.k.map(() => 0), a.k);
+  return swap01(trimmed); // [C_out, I, K…]
+}
+
+/** Inserts step − 1 zeros after every element of `d` along `axis` (the adjoint of a strided slice). */
+function interleaveZeros(d: Value, axis: number, step: number): Value {
+  const rank = d.rank + 1;
+  const pads = new Array<number>(2 * rank).fill(0);
+  pads[rank + axis + 1] = step - 1; // [… n, 1, …] → [… n, step, …], zeros after each element
+  return reshape(pad(unsqueeze(d, [axis + 1]), pads), d.dims.map((n, i) => (i === axis ? n * step : n)));
 }
 
 export const gradRules = {
@@ -195,21 +212,22 @@ export const gradRules = {
       () => mul(d!, beta),
     ];
   },
-  // y = conv(x, w) + b: dx is the transposed convolution of dy, dw a convolution of x with dy.
+  // y = conv(x, w) + b (1-D or 2-D): dx is the transposed convolution of dy, dw a convolution of x with dy.
   Conv: (c) => {
     const a = convAttrs(c);
     const [x, w] = c.x as Value[];
     const d = c.dy[0]!;
+    const n = a.k.length;
     return [
       () => {
-        const L = x.dims[2];
-        const outPad = L - (a.stride * (d.dims[2] - 1) + a.dil * (a.k - 1) + 1 - a.pads[0] - a.pads[1]);
+        // output_padding recovers the input positions a strided convolution never reached
+        const outPad = a.k.map((k, i) => x.dims[2 + i] - (a.strides[i] * (d.dims[2 + i] - 1) + a.dilations[i] * (k - 1) + 1 - a.pads[i] - a.pads[i + n]));
         return c.g.emit('ConvTranspose', [d, w, null], {
-          kernel_shape: [a.k], strides: [a.stride], pads: a.pads, dilations: [a.dil], group: a.group, output_padding: [outPad],
+          kernel_shape: a.k, strides: a.strides, pads: a.pads, dilations: a.dilations, group: a.group, output_padding: outPad,
         })[0];
       },
       () => convWeightGrad(x, d, a),
-      () => reduceSum(d, [0, 2], false),
+      () => reduceSum(d, [0, ...a.k.map((_, i) => i + 2)], false),
     ];
   },
   // y = convT(x, w) + b: dx = conv(dy, w); dw is the convolution weight gradient with x and dy swapped.
@@ -218,9 +236,9 @@ export const gradRules = {
     const [x, w] = c.x as Value[];
     const d = c.dy[0]!;
     return [
-      () => c.g.emit('Conv', [d, w, null], { kernel_shape: [a.k], strides: [a.stride], pads: a.pads, dilations: [a.dil], group: a.group })[0],
+      () => c.g.emit('Conv', [d, w, null], { kernel_shape: a.k, strides: a.strides, pads: a.pads, dilations: a.dilations, group: a.group })[0],
       () => convWeightGrad(d, x, a),
-      () => reduceSum(d, [0, 2], false),
+      () => reduceSum(d, [0, ...a.k.map((_, i) => i + 2)], false),
     ];
   },
   // y = softmax(x): dx = y·(dy − Σ dy·y)
@@ -277,22 +295,29 @@ export const gradRules = {
     },
     null,
   ],
-  // the slice's gradient is dy padded with zeros back to the input's extent (unit steps only)
+  // the slice's gradient is dy padded with zeros back to the input's extent; along an axis sliced
+  // with step k > 1, k − 1 zeros go between its elements first (positive steps only)
   Slice: ({ g, x: [x, starts, ends, axesIn, stepsIn], dy: [d] }) => [
     () => {
       const s = g.constValue(starts!)!;
       const e = g.constValue(ends!)!;
       const axes = axesIn ? g.constValue(axesIn)!.map((a) => normAxis(a, x!.rank)) : s.map((_, i) => i);
       const steps = stepsIn ? g.constValue(stepsIn)! : s.map(() => 1);
-      if (steps.some((k) => k !== 1)) throw new Error(`Slice gradient supports unit steps only (got ${steps})`);
+      if (steps.some((k) => k < 1)) throw new Error(`Slice gradient supports positive steps only (got ${steps})`);
+      let spread = d!;
       const pads = new Array(2 * x!.rank).fill(0);
       axes.forEach((a, i) => {
         const n = x!.dims[a];
-        const begin = Math.min(Math.max(s[i] < 0 ? s[i] + n : s[i], 0), n);
+        const [begin] = sliceRange(s[i], e[i], steps[i], n);
+        if (steps[i] > 1 && spread.dims[a] > 0) {
+          // d₀ 0 … 0 d₁ 0 … : the zeros after the last element that fall past the input are cut
+          spread = interleaveZeros(spread, a, steps[i]);
+          if (spread.dims[a] > n - begin) spread = slice(spread, [a], [0], [n - begin]);
+        }
         pads[a] = begin;
-        pads[a + x!.rank] = n - begin - d!.dims[a];
+        pads[a + x!.rank] = n - begin - spread.dims[a];
       });
-      return pad(d!, pads);
+      return pad(spread, pads);
     },
     null, null, null, null,
   ],
@@ -320,5 +345,20 @@ export const gradRules = {
     },
     null,
   ],
-} satisfies Record<OpType, GradRule | typeof NON_DIFFERENTIABLE>;
+  // y = tile(x, r): each x element is copied r times per axis, so dx sums dy over the copies —
+  // dy seen as [r₀, d₀, r₁, d₁, …], summed over the r axes
+  Tile: ({ x: [x], dy: [d] }) => [
+    () => {
+      const r = d!.dims.map((n, i) => n / x!.dims[i]);
+      if (r.every((k) => k === 1)) return d!;
+      const split = reshape(d!, x!.dims.flatMap((n, i) => [r[i], n]));
+      return reduceSum(split, r.map((_, i) => 2 * i), false);
+    },
+    null,
+  ],
+  // piecewise constant (zero gradient almost everywhere) or integer-valued
+  Floor: NON_DIFFERENTIABLE,
+  Ceil: NON_DIFFERENTIABLE,
+  Range: NON_DIFFERENTIABLE,
+} satisfies Record<GraphOpType, GradRule | typeof NON_DIFFERENTIABLE>;
 

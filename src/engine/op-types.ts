@@ -22,10 +22,24 @@ export const WEBGPU_OPS = [
   'Softmax', 'LayerNormalization',
   // layout
   'Transpose', 'Reshape', 'Unsqueeze', 'Squeeze', 'Concat', 'Split', 'Slice', 'Pad', 'Expand',
-  'Gather',
+  'Gather', 'Tile',
 ] as const;
 
 export type OpType = (typeof WEBGPU_OPS)[number];
+
+/**
+ * Ops a graph imported from elsewhere may still hold after static-graph.ts has folded and lowered it,
+ * beyond WEBGPU_OPS. They sit on paths no gradient flows through (NeMo's output-length arithmetic:
+ * Floor of a float length; Range over a runtime length). None was probed on the native WebGPU EP,
+ * and the int64 data they usually see runs on the CPU there anyway (FIELD.md), so a foreign graph
+ * holding them runs those nodes on the CPU: a small cost, on a few scalars per utterance.
+ */
+export const FOREIGN_OPS = ['Floor', 'Ceil', 'Range'] as const;
+
+export type ForeignOpType = (typeof FOREIGN_OPS)[number];
+
+/** Every op the engine's tables (shapes, gradients, the test evaluator) cover. */
+export type GraphOpType = OpType | ForeignOpType;
 
 const allowed: ReadonlySet<string> = new Set(WEBGPU_OPS);
 

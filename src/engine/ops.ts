@@ -134,6 +134,7 @@ export const slice = (x: Value, axes: number[], starts: number[], ends: number[]
 export const pad = (x: Value, pads: number[], value = 0) => x.g.emit('Pad', [x, x.g.int64s(pads), x.g.scalar(value, x.dtype)], { mode: 'constant' })[0];
 
 export const expand = (x: Value, shape: number[]) => x.g.emit('Expand', [x, x.g.int64s(shape)])[0];
+export const tile = (x: Value, repeats: number[]) => x.g.emit('Tile', [x, x.g.int64s(repeats)])[0];
 export const gather = (x: Value, indices: Value, axis = 0) => x.g.emit('Gather', [x, indices], { axis })[0];
 
 /** y = x·W + b with W stored [in, out] (MatMul then Add; onnxruntime fuses the pair). */

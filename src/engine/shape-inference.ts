@@ -3,7 +3,7 @@
 // Symbolic dimensions (strings) pass through where the op does not need their value.
 
 import type { Attr, DType, Dim } from './ir';
-import type { OpType } from './op-types';
+import type { GraphOpType } from './op-types';
 
 export interface InferInput {
   dtype: DType;
@@ -118,6 +118,21 @@ const reduce: Rule = (ins, attrs) => {
   return [{ dtype: x.dtype, shape }];
 };
 
+/** Kernel, strides, pads ([begin…, end…]), dilations and group of a 1-D or 2-D convolution. */
+export function convGeometry(x: readonly Dim[], w: readonly Dim[], attrs: Attrs, op: string) {
+  const n = w.length - 2;
+  if (x.length !== w.length || (n !== 1 && n !== 2)) throw new Error(`only 1-D (N, C, L) and 2-D (N, C, H, W) ${op} is supported`);
+  if (attrString(attrs, 'auto_pad', 'NOTSET') !== 'NOTSET') throw new Error(`${op} needs explicit pads (auto_pad NOTSET)`);
+  const k = w.slice(2) as number[];
+  return {
+    k,
+    strides: attrInts(attrs, 'strides') ?? k.map(() => 1),
+    pads: attrInts(attrs, 'pads') ?? new Array<number>(2 * n).fill(0),
+    dilations: attrInts(attrs, 'dilations') ?? k.map(() => 1),
+    group: attrInt(attrs, 'group', 1),
+  };
+}
+
 function convOutLen(len: Dim, k: number, stride: number, padBegin: number, padEnd: number, dilation: number): Dim {
   if (typeof len !== 'number') return `${len}_conv`;
   return Math.floor((len + padBegin + padEnd - dilation * (k - 1) - 1) / stride) + 1;
@@ -177,27 +192,21 @@ export const shapeRules = {
   Conv: (ins, attrs) => {
     const x = need(ins, 0).shape;
     const w = need(ins, 1).shape;
-    if (x.length !== 3 || w.length !== 3) throw new Error('only 1-D convolution (N, C, L) is supported');
-    const k = w[2] as number;
-    const group = attrInt(attrs, 'group', 1);
-    if (typeof x[1] === 'number' && x[1] !== (w[1] as number) * group) throw new Error(`input has ${x[1]} channels, weight expects ${(w[1] as number) * group}`);
-    const [pb, pe] = attrInts(attrs, 'pads') ?? [0, 0];
-    const stride = (attrInts(attrs, 'strides') ?? [1])[0];
-    const dil = (attrInts(attrs, 'dilations') ?? [1])[0];
-    return [{ dtype: need(ins, 0).dtype, shape: [x[0], w[0], convOutLen(x[2], k, stride, pb, pe, dil)] }];
+    const a = convGeometry(x, w, attrs, 'Conv');
+    if (typeof x[1] === 'number' && x[1] !== (w[1] as number) * a.group) throw new Error(`input has ${x[1]} channels, weight expects ${(w[1] as number) * a.group}`);
+    const spatial = a.k.map((k, i) => convOutLen(x[2 + i], k, a.strides[i], a.pads[i], a.pads[i + a.k.length], a.dilations[i]));
+    return [{ dtype: need(ins, 0).dtype, shape: [x[0], w[0], ...spatial] }];
   },
   ConvTranspose: (ins, attrs) => {
     const x = need(ins, 0).shape;
     const w = need(ins, 1).shape;
-    if (x.length !== 3 || w.length !== 3) throw new Error('only 1-D transposed convolution is supported');
-    const group = attrInt(attrs, 'group', 1);
-    const k = w[2] as number;
-    const [pb, pe] = attrInts(attrs, 'pads') ?? [0, 0];
-    const stride = (attrInts(attrs, 'strides') ?? [1])[0];
-    const dil = (attrInts(attrs, 'dilations') ?? [1])[0];
-    const op = (attrInts(attrs, 'output_padding') ?? [0])[0];
-    const len = typeof x[2] === 'number' ? stride * (x[2] - 1) + op + dil * (k - 1) + 1 - pb - pe : `${x[2]}_convT`;
-    return [{ dtype: need(ins, 0).dtype, shape: [x[0], (w[1] as number) * group, len] }];
+    const a = convGeometry(x, w, attrs, 'ConvTranspose');
+    const outPad = attrInts(attrs, 'output_padding') ?? a.k.map(() => 0);
+    const spatial = a.k.map((k, i) => {
+      const L = x[2 + i];
+      return typeof L === 'number' ? a.strides[i] * (L - 1) + outPad[i] + a.dilations[i] * (k - 1) + 1 - a.pads[i] - a.pads[i + a.k.length] : `${L}_convT`;
+    });
+    return [{ dtype: need(ins, 0).dtype, shape: [x[0], (w[1] as number) * a.group, ...spatial] }];
   },
   Softmax: same,
   LayerNormalization: (ins, attrs, nOut) => {
@@ -320,13 +329,26 @@ export const shapeRules = {
     const x = need(ins, 0);
     return [{ dtype: x.dtype, shape: broadcastShapes(x.shape, constOf(ins, 1, 'shape')) }];
   },
+  Tile: (ins) => {
+    const x = need(ins, 0);
+    const r = constOf(ins, 1, 'repeats');
+    return [{ dtype: x.dtype, shape: x.shape.map((d, i) => (typeof d === 'number' ? d * r[i] : `${d}_tile`)) }];
+  },
+  Floor: same,
+  Ceil: same,
+  // the length is known only when start, limit and delta are (static-graph.ts folds those)
+  Range: (ins) => {
+    const [s, l, d] = [ins[0]?.value, ins[1]?.value, ins[2]?.value];
+    const n = s && l && d ? Math.max(Math.ceil((l[0] - s[0]) / d[0]), 0) : 'range';
+    return [{ dtype: need(ins, 0).dtype, shape: [n] }];
+  },
   Gather: (ins, attrs) => {
     const x = need(ins, 0);
     const idx = need(ins, 1);
     const axis = normAxis(attrInt(attrs, 'axis', 0), x.shape.length);
     return [{ dtype: x.dtype, shape: [...x.shape.slice(0, axis), ...idx.shape, ...x.shape.slice(axis + 1)] }];
   },
-} satisfies Record<OpType, Rule>;
+} satisfies Record<GraphOpType, Rule>;
 
 /** Clamped [start, end) of a Slice along an axis of length `d`, per the ONNX spec (positive steps only). */
 export function sliceRange(start: number, end: number, step: number, d: number): [number, number] {

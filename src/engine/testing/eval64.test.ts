@@ -1,11 +1,11 @@
-// eval64 against onnxruntime-node: one single-node graph per case, every op in WEBGPU_OPS.
+// eval64 against onnxruntime-node: one single-node graph per case, every op in WEBGPU_OPS and FOREIGN_OPS.
 // Inputs are float32-representable, so the only difference is onnxruntime's float32 arithmetic.
 
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import type { Attr, DType, Graph, TensorConst } from '../ir';
 import { encodeModel, makeModel, validateModel } from '../onnx-proto';
-import { WEBGPU_OPS, type OpType } from '../op-types';
+import { FOREIGN_OPS, WEBGPU_OPS, type GraphOpType } from '../op-types';
 import { erf, evaluate, type Tensor64 } from './eval64';
 
 // A small seeded PRNG (mulberry32) so failures reproduce.
@@ -134,6 +134,8 @@ const CASES = {
       attrs: { group: int(2), strides: ints([2]), pads: ints([1, 2]), dilations: ints([2]), kernel_shape: ints([3]) },
     },
     { label: 'depthwise', inputs: [rand([1, 3, 8]), rand([3, 1, 5]), rand([3])], attrs: { group: int(3), pads: ints([2, 2]) } },
+    { label: '2-D, stride, pads, bias', inputs: [rand([2, 1, 7, 6]), rand([3, 1, 3, 3]), rand([3])], attrs: { strides: ints([2, 2]), pads: ints([1, 1, 1, 0]) } },
+    { label: '2-D, groups, dilation', inputs: [rand([1, 4, 6, 5]), rand([4, 2, 2, 3])], attrs: { group: int(2), dilations: ints([2, 1]), strides: ints([1, 2]) } },
   ],
   ConvTranspose: [
     { label: 'plain', inputs: [rand([1, 2, 5]), rand([2, 3, 3])] },
@@ -142,6 +144,7 @@ const CASES = {
       inputs: [rand([2, 4, 6]), rand([4, 3, 3]), rand([6])],
       attrs: { group: int(2), strides: ints([3]), output_padding: ints([2]), pads: ints([1, 2]), dilations: ints([2]) },
     },
+    { label: '2-D, stride, output_padding, pads', inputs: [rand([1, 2, 3, 4]), rand([2, 3, 3, 2]), rand([3])], attrs: { strides: ints([2, 2]), output_padding: ints([1, 0]), pads: ints([1, 0, 1, 1]) } },
   ],
   Softmax: [
     { label: 'default axis', inputs: [rand([2, 3, 4], -5, 5)] },
@@ -199,7 +202,14 @@ const CASES = {
     { label: 'axis 0, negative indices', inputs: [rand([5, 3]), i64([0, -1, 2, -5])] },
     { label: 'axis 1, 2-D int32 indices', inputs: [rand([2, 4, 3]), i32([3, 0, 1, 1, 2, 3], [2, 3])], attrs: { axis: int(1) } },
   ],
-} satisfies Record<OpType, Case[]>;
+  Tile: [{ label: 'two axes', inputs: [rand([2, 3, 1]), i64([2, 1, 3])] }],
+  Floor: [{ inputs: [rand([2, 3], -3, 3)] }],
+  Ceil: [{ inputs: [rand([2, 3], -3, 3)] }],
+  Range: [
+    { label: 'float', inputs: [f32([], [0.5]), f32([], [4]), f32([], [0.75])] },
+    { label: 'int32, negative delta', inputs: [i32([7], []), i32([-2], []), i32([-3], [])] },
+  ],
+} satisfies Record<GraphOpType, Case[]>;
 
 function buildGraph(op: string, c: Case, outDtypes: DType[] = [], outDims: number[][] = []): { graph: Graph; feeds: Record<string, Tensor64> } {
   const names = c.inputs.map((t, i) => (t ? `in${i}` : ''));
@@ -245,12 +255,12 @@ function expectClose(got: ort.Tensor, want: Tensor64, what: string): void {
 }
 
 describe('eval64 agrees with onnxruntime-node', () => {
-  it('has a case for every op in WEBGPU_OPS', () => {
+  it('has a case for every op in WEBGPU_OPS and FOREIGN_OPS', () => {
     const table = CASES as Record<string, Case[] | undefined>;
-    expect(WEBGPU_OPS.filter((op) => !table[op]?.length)).toEqual([]);
+    expect([...WEBGPU_OPS, ...FOREIGN_OPS].filter((op) => !table[op]?.length)).toEqual([]);
   });
 
-  for (const op of WEBGPU_OPS) {
+  for (const op of [...WEBGPU_OPS, ...FOREIGN_OPS]) {
     const cases: Case[] = (CASES as Record<string, Case[] | undefined>)[op] ?? [];
     for (const c of cases) {
       it(`${op}${c.label ? ` (${c.label})` : ''}`, async () => {

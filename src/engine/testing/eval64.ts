@@ -8,7 +8,7 @@
 
 import type { Attr, DType, Graph, Node, TensorConst } from '../ir';
 import { numel } from '../ir';
-import type { OpType } from '../op-types';
+import type { GraphOpType } from '../op-types';
 import { dtypeFromCode } from '../onnx-proto';
 
 export interface Tensor64 {
@@ -37,7 +37,7 @@ export function evaluate(graph: Graph, feeds: Record<string, Tensor64>, outputs 
 
   for (const node of graph.nodes) {
     const label = `node '${node.name}' (${node.opType}${node.origin ? ` from ${node.origin}` : ''})`;
-    const op = node.domain === '' && Object.hasOwn(OPS, node.opType) ? OPS[node.opType as OpType] : undefined;
+    const op = node.domain === '' && Object.hasOwn(OPS, node.opType) ? OPS[node.opType as GraphOpType] : undefined;
     if (!op) throw new Error(`eval64: no evaluator for op ${node.domain ? `${node.domain}.` : ''}${node.opType} at ${label}`);
     const inputs = node.inputs.map((name) => {
       if (name === '') return undefined;
@@ -316,69 +316,82 @@ function gemm([A, B, C]: Val[], a: Attrs): Val {
   return { dtype: A.dtype, dims: [M, N], data };
 }
 
-/** Stride, dilation and pads of a 1-D Conv/ConvTranspose; other ranks and auto_pad are not modelled. */
-function conv1dParams(x: Val, a: Attrs) {
-  if (x.dims.length !== 3) throw new Error(`eval64 handles 1-D convolution (N, C, L) only, got [${x.dims}]`);
+/** Kernel, strides, dilations and pads ([begin…, end…]) of a 1-D or 2-D Conv/ConvTranspose; auto_pad is not modelled. */
+function convParams(x: Val, w: Val, a: Attrs) {
+  const S = x.dims.length - 2;
+  if ((S !== 1 && S !== 2) || w.dims.length !== x.dims.length) throw new Error(`eval64 handles 1-D and 2-D convolution only, got [${x.dims}] and [${w.dims}]`);
   if (a.string('auto_pad', 'NOTSET') !== 'NOTSET') throw new Error('eval64 supports explicit pads only (auto_pad NOTSET)');
-  const [stride] = a.ints('strides', [1]);
-  const [dilation] = a.ints('dilations', [1]);
-  const [padBegin, padEnd] = a.ints('pads', [0, 0]);
-  return { stride, dilation, padBegin, padEnd, group: a.int('group', 1) };
+  const ones = new Array<number>(S).fill(1);
+  const pads = a.ints('pads', new Array<number>(2 * S).fill(0));
+  return { S, K: w.dims.slice(2), stride: a.ints('strides', ones), dilation: a.ints('dilations', ones), begin: pads.slice(0, S), end: pads.slice(S), group: a.int('group', 1) };
 }
 
-/** y[n,m,o] = b[m] + Σ_{c,k} x[n, g·Cg + c, o·s + k·d − pad] · w[m, c, k], g = m's group. */
+/** Flat offset of the spatial position `o·s + k·d − pad` (per axis), or −1 when it falls outside `L`. */
+function spatialAt(o: number[], k: number[], stride: number[], dilation: number[], begin: number[], L: number[]): number {
+  let at = 0;
+  for (let i = 0; i < L.length; i++) {
+    const p = o[i] * stride[i] + k[i] * dilation[i] - begin[i];
+    if (p < 0 || p >= L[i]) return -1;
+    at = at * L[i] + p;
+  }
+  return at;
+}
+
+/** y[n,m,o] = b[m] + Σ_{c,k} x[n, g·Cg + c, o·s + k·d − pad] · w[m, c, k], g = m's group (o, k per spatial axis). */
 function conv([x, w, bias]: Val[], a: Attrs): Val {
-  const { stride, dilation, padBegin, padEnd, group } = conv1dParams(x, a);
-  const [N, C, L] = x.dims;
-  const [M, Cg, K] = w.dims;
+  const { K, stride, dilation, begin, end, group } = convParams(x, w, a);
+  const [N, C] = x.dims;
+  const L = x.dims.slice(2);
+  const [M, Cg] = w.dims;
   if (Cg * group !== C || M % group !== 0) throw new Error(`weights [${w.dims}] do not fit ${C} channels in ${group} groups`);
-  const Lout = Math.floor((L + padBegin + padEnd - dilation * (K - 1) - 1) / stride) + 1;
-  const data = new Float64Array(N * M * Lout);
+  const Lout = L.map((l, i) => Math.floor((l + begin[i] + end[i] - dilation[i] * (K[i] - 1) - 1) / stride[i]) + 1);
+  const [inSize, outSize, kSize] = [product(L), product(Lout), product(K)];
+  const data = new Float64Array(N * M * outSize);
   for (let n = 0; n < N; n++) {
     for (let m = 0; m < M; m++) {
       const g = Math.floor(m / (M / group));
-      for (let o = 0; o < Lout; o++) {
+      eachIndex(Lout, (o, oi) => {
         let s = bias ? bias.data[m] : 0;
-        for (let c = 0; c < Cg; c++) {
-          for (let k = 0; k < K; k++) {
-            const i = o * stride + k * dilation - padBegin;
-            if (i >= 0 && i < L) s += x.data[(n * C + g * Cg + c) * L + i] * w.data[(m * Cg + c) * K + k];
-          }
-        }
-        data[(n * M + m) * Lout + o] = s;
-      }
+        eachIndex(K, (k, ki) => {
+          const i = spatialAt(o, k, stride, dilation, begin, L);
+          if (i < 0) return;
+          for (let c = 0; c < Cg; c++) s += x.data[(n * C + g * Cg + c) * inSize + i] * w.data[(m * Cg + c) * kSize + ki];
+        });
+        data[(n * M + m) * outSize + oi] = s;
+      });
     }
   }
-  return { dtype: x.dtype, dims: [N, M, Lout], data };
+  return { dtype: x.dtype, dims: [N, M, ...Lout], data };
 }
 
 /** The adjoint of conv: each x[n,c,i] scatters into y[n, g·Mg + m, i·s + k·d − pad] with weight w[c, m, k]. */
 function convTranspose([x, w, bias]: Val[], a: Attrs): Val {
-  const { stride, dilation, padBegin, padEnd, group } = conv1dParams(x, a);
+  const { S, K, stride, dilation, begin, end, group } = convParams(x, w, a);
   if (a.has('output_shape')) throw new Error('eval64 does not model output_shape; give pads and output_padding');
-  const [outputPadding] = a.ints('output_padding', [0]);
-  const [N, C, L] = x.dims;
-  const [C2, Mg, K] = w.dims;
+  const outputPadding = a.ints('output_padding', new Array<number>(S).fill(0));
+  const [N, C] = x.dims;
+  const L = x.dims.slice(2);
+  const [C2, Mg] = w.dims;
   if (C2 !== C || C % group !== 0) throw new Error(`weights [${w.dims}] do not fit ${C} channels in ${group} groups`);
   const M = Mg * group;
   const Cg = C / group;
-  const Lout = stride * (L - 1) + outputPadding + dilation * (K - 1) + 1 - padBegin - padEnd;
-  const data = new Float64Array(N * M * Lout);
+  const Lout = L.map((l, i) => stride[i] * (l - 1) + outputPadding[i] + dilation[i] * (K[i] - 1) + 1 - begin[i] - end[i]);
+  const [inSize, outSize, kSize] = [product(L), product(Lout), product(K)];
+  const data = new Float64Array(N * M * outSize);
   for (let n = 0; n < N; n++) {
-    for (let m = 0; m < M; m++) data.fill(bias ? bias.data[m] : 0, (n * M + m) * Lout, (n * M + m + 1) * Lout);
+    for (let m = 0; m < M; m++) data.fill(bias ? bias.data[m] : 0, (n * M + m) * outSize, (n * M + m + 1) * outSize);
     for (let c = 0; c < C; c++) {
       const g = Math.floor(c / Cg);
-      for (let i = 0; i < L; i++) {
-        for (let m = 0; m < Mg; m++) {
-          for (let k = 0; k < K; k++) {
-            const o = i * stride + k * dilation - padBegin;
-            if (o >= 0 && o < Lout) data[(n * M + g * Mg + m) * Lout + o] += x.data[(n * C + c) * L + i] * w.data[(c * Mg + m) * K + k];
-          }
-        }
-      }
+      eachIndex(L, (i, ii) => {
+        eachIndex(K, (k, ki) => {
+          const o = spatialAt(i, k, stride, dilation, begin, Lout);
+          if (o < 0) return;
+          for (let m = 0; m < Mg; m++) data[(n * M + g * Mg + m) * outSize + o] += x.data[(n * C + c) * inSize + ii] * w.data[(c * Mg + m) * kSize + ki];
+        });
+      });
     }
   }
-  return { dtype: x.dtype, dims: [N, M, Lout], data };
+  return { dtype: x.dtype, dims: [N, M, ...Lout], data };
 }
 
 /** Splits dims around `axis` into (outer, n, inner) so per-axis loops stay flat. */
@@ -569,6 +582,27 @@ function pad([x, padsIn, constant, axesIn]: Val[], a: Attrs): Val {
   return { dtype: x.dtype, dims, data };
 }
 
+/** out[i] = x[i mod dims] on every axis, the input repeated `repeats[k]` times along axis k. */
+function tile([x, repeats]: Val[]): Val {
+  const r = ints(repeats);
+  const dims = x.dims.map((d, k) => d * r[k]);
+  const s = stridesOf(x.dims);
+  const data = new Float64Array(product(dims));
+  eachIndex(dims, (idx, i) => {
+    let at = 0;
+    for (let k = 0; k < idx.length; k++) at += (idx[k] % x.dims[k]) * s[k];
+    data[i] = x.data[at];
+  });
+  return { dtype: x.dtype, dims, data };
+}
+
+/** start, start + delta, … while short of limit. */
+function range([start, limit, delta]: Val[]): Val {
+  const [s, l, d] = [start.data[0], limit.data[0], delta.data[0]];
+  const n = Math.max(Math.ceil((l - s) / d), 0);
+  return { dtype: start.dtype, dims: [n], data: Float64Array.from({ length: n }, (_, i) => fit(start.dtype, s + i * d)) };
+}
+
 function expand([x, shape]: Val[]): Val {
   const dims = broadcastDims(x.dims, ints(shape));
   return { dtype: x.dtype, dims, data: broadcastTo(x, dims) };
@@ -655,4 +689,8 @@ const OPS = {
   Pad: pad,
   Expand: expand,
   Gather: gather,
-} satisfies Record<OpType, OpFn>;
+  Tile: tile,
+  Floor: unary(Math.floor),
+  Ceil: unary(Math.ceil),
+  Range: range,
+} satisfies Record<GraphOpType, OpFn>;
