@@ -96,7 +96,7 @@ export async function detectModelLayout(files: ModelFileSet | Iterable<ModelFile
     if (config.format === 'earshot-ctc') return earshotLayout(all, root, config, options);
     if (typeof config.model_type === 'string' || Array.isArray(config.architectures)) return hfLayout(all, root, config, options);
   }
-  const onnxFiles = [...all.keys()].filter((p) => dirname(p) === root && p.toLowerCase().endsWith('.onnx'));
+  const onnxFiles = [...all.keys()].filter((p) => (dirname(p) === root || dirname(p) === at('onnx')) && p.toLowerCase().endsWith('.onnx'));
   refuseSeq2SeqFiles(onnxFiles, where);
   if (onnxFiles.length === 0) throw new ForeignModelError('no-model', where, 'holds no ONNX model (no .onnx file beside config.json or tokens.txt)');
   return onnxWithTokens(all, root, onnxFiles, options);
@@ -348,8 +348,6 @@ type Partial_ = Omit<ModelDescription, 'blankId' | 'inputs' | 'output'>;
 /** Checks the graph (control flow, inputs, output against the vocabulary) and completes the description. */
 function finish(d: Partial_): ModelDescription {
   const { outline, onnx, vocab } = d;
-  assertNoControlFlow(outline, onnx.path);
-  refuseSeq2SeqGraph(outline, onnx.path);
   // The first float input is the signal; the others may only be a length or an attention mask.
   const signalIndex = outline.inputs.findIndex(isFloat);
   const inputs = outline.inputs.map((i, k): ModelInput => {
@@ -392,7 +390,9 @@ function refuseSeq2SeqFiles(paths: string[], where: string): void {
   const decoder = names.some((n) => /(^|[-_.])decoder(_model)?(_merged|_with_past)?([-_.].*)?\.onnx$/.test(n));
   const joiner = names.some((n) => /(^|[-_.])joiner([-_.].*)?\.onnx$/.test(n));
   if (encoder && joiner) throw new ForeignModelError('not-ctc', where, 'holds a transducer (encoder, decoder and joiner .onnx files), not a CTC model, and Earshot imports CTC models only');
-  if (encoder && decoder) throw new ForeignModelError('encoder-decoder', where, 'holds an encoder–decoder model (separate encoder and decoder .onnx files, as Whisper\'s), which Earshot does not support yet; it imports CTC models');
+  // Optimum names a seq2seq export's files encoder_model.onnx and decoder_model(_merged).onnx; either alone says what the model is.
+  const optimum = names.some((n) => /^(encoder|decoder)_model(_[a-z0-9_]+)?\.onnx$/.test(n));
+  if ((encoder && decoder) || optimum) throw new ForeignModelError('encoder-decoder', where, 'holds an encoder–decoder model (separate encoder and decoder .onnx files, as Whisper\'s), which Earshot does not support yet; it imports CTC models');
 }
 
 function refuseSeq2SeqGraph(outline: OnnxOutline, file: string): void {
@@ -423,12 +423,17 @@ function onnxFile(all: ModelFileSet, path: string, variant: string): OnnxFile | 
   return { path, precision, variant, size: f.size };
 }
 
+/** The outline of an ONNX file, refused at once if it is a sequence-to-sequence decoder or has control flow. */
 async function outlineOf(all: ModelFileSet, path: string): Promise<OnnxOutline> {
+  let outline: OnnxOutline;
   try {
-    return await readOnnxOutline(byteSource(all.get(path)!));
+    outline = await readOnnxOutline(byteSource(all.get(path)!));
   } catch (e) {
     throw new ForeignModelError('unreadable', path, `cannot be read as an ONNX model: ${(e as Error).message}`);
   }
+  refuseSeq2SeqGraph(outline, path);
+  assertNoControlFlow(outline, path);
+  return outline;
 }
 
 async function tokensVocab(all: ModelFileSet, path: string, onnxPath: string, size: number | undefined): Promise<ModelVocab> {
