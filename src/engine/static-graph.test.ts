@@ -1,0 +1,185 @@
+// Static preparation keeps a graph's meaning: onnxruntime-node runs the original file (dynamic
+// shapes, its own opset) and the prepared graph (static, folded, lowered, opset 20) on the same
+// input, and their outputs agree. Also: what is left is what the engine can differentiate, and
+// weights are shared with the decoded model, not copied.
+
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import type { Attr, DType, Graph, Model, Node, TensorConst } from './ir';
+import { decodeModel, encodeModel, makeModel, validateModel } from './onnx-proto';
+import { FOREIGN_OPS, isWebGpuOp } from './op-types';
+import { prepareStatic, staticOutputDims } from './static-graph';
+import { mulberry32 } from './testing/reference-encoder';
+
+const FIXTURES = new URL('../foreign/fixtures/', import.meta.url);
+const fixture = (path: string) => new Uint8Array(readFileSync(new URL(path, FIXTURES)));
+
+type Feed = { dtype: DType; dims: number[]; data: Float32Array | BigInt64Array | Int32Array };
+
+function randn(seed: number, n: number, scale = 1): Float32Array {
+  const r = mulberry32(seed);
+  return Float32Array.from({ length: n }, () => scale * Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r()));
+}
+
+async function run(bytes: Uint8Array, feeds: Record<string, Feed>): Promise<Record<string, Float32Array>> {
+  const s = await ort.InferenceSession.create(bytes);
+  const out = await s.run(Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims)])));
+  await s.release();
+  return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, t.data as Float32Array]));
+}
+
+function maxRelDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  const scale = Math.max(1e-6, ...Array.from(b, Math.abs));
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / scale);
+  return worst;
+}
+
+/** Prepares `model` for `feeds`' dims and checks the prepared graph against the original under onnxruntime. */
+async function expectSameOutputs(bytes: Uint8Array, feeds: Record<string, Feed>, tol = 1e-5) {
+  const model = decodeModel(bytes);
+  const { graph, stats } = prepareStatic(model, { inputs: Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, t.dims])) });
+  const prepared = makeModel(graph);
+  expect(validateModel(prepared)).toEqual([]);
+  const want = await run(bytes, feeds);
+  const got = await run(encodeModel(prepared), feeds);
+  for (const o of graph.outputs) expect(maxRelDiff(got[o.name], want[o.name]), o.name).toBeLessThan(tol);
+  return { model, graph, stats };
+}
+
+const opsOf = (g: Graph) => [...new Set(g.nodes.map((n) => n.opType))].sort();
+
+describe('prepareStatic on the fixture models', () => {
+  it('wav2vec2 (torch export, opset 14): same logits, shape arithmetic folded, InstanceNorm lowered, weights shared', async () => {
+    const bytes = fixture('wav2vec2-tiny/onnx/model.onnx');
+    const { model, graph, stats } = await expectSameOutputs(bytes, { input_values: { dtype: 'float32', dims: [2, 3200], data: randn(1, 6400, 0.3) } });
+    expect(graph.outputs[0].shape).toEqual([2, 9, 32]);
+    const left = opsOf(graph);
+    for (const gone of ['Shape', 'Constant', 'Gather', 'Concat', 'Identity', 'InstanceNormalization']) expect(left).not.toContain(gone);
+    // every op left runs on the WebGPU EP
+    expect(left.filter((op) => !isWebGpuOp(op))).toEqual([]);
+    expect(stats.lowered.InstanceNormalization).toBe(1);
+    // weights are the decoded tensors themselves (same buffers), under their own names
+    const byName = new Map(model.graph.initializers.map((t) => [t.name, t]));
+    const shared = graph.initializers.filter((t) => byName.get(t.name) === t);
+    const weightBytes = model.graph.initializers.reduce((n, t) => n + t.data.byteLength, 0);
+    expect(shared.reduce((n, t) => n + t.data.byteLength, 0)).toBeGreaterThan(0.95 * weightBytes);
+    expect(stats.newConstBytes).toBeLessThan(0.05 * weightBytes);
+  });
+
+  it('NeMo Conformer-CTC (opset 17, audio_signal + length): same log-probs for a padded batch; only the length path stays off the WebGPU list', async () => {
+    const bytes = fixture('nemo-conformer-tiny/model.onnx');
+    const T = 64;
+    const { graph, stats } = await expectSameOutputs(bytes, {
+      audio_signal: { dtype: 'float32', dims: [2, 80, T], data: randn(2, 2 * 80 * T) },
+      length: { dtype: 'int64', dims: [2], data: BigInt64Array.of(64n, 41n) },
+    });
+    expect(graph.outputs[0].shape).toEqual([2, 16, 64]);
+    expect(stats.lowered.LogSoftmax).toBe(1);
+    const off = opsOf(graph).filter((op) => !isWebGpuOp(op));
+    expect(off.every((op) => (FOREIGN_OPS as readonly string[]).includes(op))).toBe(true);
+    for (const gone of ['Shape', 'ConstantOfShape', 'LogSoftmax', 'Constant']) expect(opsOf(graph)).not.toContain(gone);
+  });
+
+  it('a shapes-only pass gives output dims for any input length without touching the weights', () => {
+    const model = decodeModel(fixture('wav2vec2-tiny/onnx/model.onnx'));
+    // conv stack (10,5)(3,2)×4(2,2)×2: 16000 samples → 49 frames, as wav2vec2's formula gives
+    const frames = (n: number) => [[10, 5], [3, 2], [3, 2], [3, 2], [3, 2], [2, 2], [2, 2]].reduce((l, [k, s]) => Math.floor((l - k) / s) + 1, n);
+    for (const n of [400, 3200, 16000, 16123]) expect(staticOutputDims(model, { input_values: [1, n] }).logits).toEqual([1, frames(n), 32]);
+  });
+});
+
+// --- small graphs for each rewrite, each in the opset whose semantics it tests -----------------
+
+const I = (value: number): Attr => ({ type: 'int', value });
+const IS = (value: number[]): Attr => ({ type: 'ints', value });
+const F = (value: number): Attr => ({ type: 'float', value });
+const node = (opType: string, inputs: string[], outputs: string[], attrs: Record<string, Attr> = {}): Node => ({ opType, domain: '', name: `${opType}_${outputs[0]}`, inputs, outputs, attrs });
+const f32 = (name: string, dims: number[], seed: number, positive = false): TensorConst => {
+  const data = randn(seed, dims.reduce((a, b) => a * b, 1));
+  return { name, dtype: 'float32', dims, data: positive ? data.map((v) => 0.5 + Math.abs(v)) : data };
+};
+const i64 = (name: string, values: number[]): TensorConst => ({ name, dtype: 'int64', dims: [values.length], data: BigInt64Array.from(values, BigInt) });
+
+function modelOf(opset: number, nodes: Node[], inputs: [string, number[]][], initializers: TensorConst[], outputs = ['y']): Uint8Array {
+  const graph: Graph = {
+    name: 'case',
+    nodes,
+    inputs: inputs.map(([name, dims]) => ({ name, dtype: 'float32', shape: dims.map((d, i) => (i === 0 ? 'batch' : d)) })),
+    outputs: outputs.map((name) => ({ name, dtype: 'float32', shape: [] })),
+    initializers,
+    valueInfo: [],
+  };
+  const m: Model = makeModel(graph, { opsets: [{ domain: '', version: opset }], irVersion: opset >= 18 ? 8 : 7 });
+  return encodeModel(m);
+}
+
+describe('prepareStatic rewrites', () => {
+  const x = (dims: number[], seed = 7): Record<string, Feed> => ({ x: { dtype: 'float32', dims, data: randn(seed, dims.reduce((a, b) => a * b, 1)) } });
+
+  it('opset 11: axes, split and pads attributes become inputs; coerced Softmax over two axes', async () => {
+    const bytes = modelOf(11, [
+      node('ReduceMean', ['x'], ['m'], { axes: IS([-1]), keepdims: I(1) }),
+      node('Sub', ['x', 'm'], ['c']),
+      node('Unsqueeze', ['c'], ['u'], { axes: IS([1]) }),
+      node('Squeeze', ['u'], ['s'], { axes: IS([1]) }),
+      node('Split', ['s'], ['a', 'b'], { axis: I(2), split: IS([2, 3]) }),
+      node('Softmax', ['a'], ['sa'], { axis: I(1) }),
+      node('ReduceSum', ['b'], ['rb'], { axes: IS([2]), keepdims: I(1) }),
+      node('Mul', ['sa', 'rb'], ['y']),
+    ], [['x', [2, 3, 5]]], []);
+    const { graph } = await expectSameOutputs(bytes, x([2, 3, 5]));
+    expect(graph.nodes.every((n) => !n.attrs.axes && !n.attrs.split)).toBe(true);
+  });
+
+  it('BatchNormalization (inference) folds into a per-channel scale and shift', async () => {
+    const bytes = modelOf(14, [node('BatchNormalization', ['x', 'g', 'b', 'mu', 'var'], ['y'], { epsilon: F(1e-3) })], [['x', [2, 4, 6]]], [
+      f32('g', [4], 1), f32('b', [4], 2), f32('mu', [4], 3), f32('var', [4], 4, true),
+    ]);
+    const { graph } = await expectSameOutputs(bytes, x([2, 4, 6]));
+    expect(opsOf(graph)).toEqual(['Add', 'Mul']);
+  });
+
+  it('InstanceNormalization with an affine, GroupNormalization (opset 18, per-group and per-channel γ)', async () => {
+    await expectSameOutputs(modelOf(14, [node('InstanceNormalization', ['x', 'g', 'b'], ['y'], { epsilon: F(1e-4) })], [['x', [2, 3, 7]]], [f32('g', [3], 5), f32('b', [3], 6)]), x([2, 3, 7]));
+    // opset 18 gives γ and β one value per group (the spec changed that in opset 21)
+    const perGroup = await expectSameOutputs(modelOf(18, [node('GroupNormalization', ['x', 'g', 'b'], ['y'], { num_groups: I(2), epsilon: F(1e-5) })], [['x', [2, 4, 5]]], [f32('g', [2], 7), f32('b', [2], 8)]), x([2, 4, 5]));
+    expect(opsOf(perGroup.graph)).toEqual(['Add', 'LayerNormalization', 'Mul', 'Reshape']);
+  });
+
+  it('LogSoftmax, ReduceL2 weight norm on a frozen weight, LeakyRelu, Sum, GreaterOrEqual', async () => {
+    const bytes = modelOf(14, [
+      // weight norm: w = g · v / ‖v‖ over the input axis, folded to one weight
+      node('ReduceL2', ['v'], ['vn'], { axes: IS([0]), keepdims: I(1) }),
+      node('Div', ['v', 'vn'], ['vd']),
+      node('Mul', ['vd', 'g'], ['w']),
+      node('MatMul', ['x', 'w'], ['h']),
+      node('LeakyRelu', ['h'], ['lr'], { alpha: F(0.2) }),
+      node('Sum', ['lr', 'h', 'x2'], ['s']),
+      node('Constant', [], ['zero'], { value: { type: 'tensor', value: { name: '', dtype: 'float32', dims: [], data: Float32Array.of(0) } } }),
+      node('GreaterOrEqual', ['s', 'zero'], ['ge']),
+      node('Where', ['ge', 's', 'h'], ['wsel']),
+      node('LogSoftmax', ['wsel'], ['y'], { axis: I(-1) }),
+    ], [['x', [2, 3, 4]]], [f32('v', [4, 4], 9), f32('g', [1, 4], 10), f32('x2', [4], 11)]);
+    const { graph } = await expectSameOutputs(bytes, x([2, 3, 4]));
+    const ops = opsOf(graph);
+    expect(ops).not.toContain('ReduceL2');
+    expect(ops).not.toContain('LogSoftmax');
+    expect(ops.filter((op) => !isWebGpuOp(op))).toEqual([]);
+    expect(graph.nodes.find((n) => n.opType === 'MatMul')!.inputs[1]).toBe('w'); // the folded weight, named by the exporter
+  });
+
+  it('keep: a trained initializer is not folded through', () => {
+    const bytes = modelOf(14, [node('Mul', ['v', 'g'], ['w']), node('MatMul', ['x', 'w'], ['y'])], [['x', [2, 4]]], [f32('v', [4, 4], 12), f32('g', [1, 4], 13)]);
+    const model = decodeModel(bytes);
+    expect(prepareStatic(model, { inputs: { x: [2, 4] } }).graph.nodes.map((n) => n.opType)).toEqual(['MatMul']);
+    expect(prepareStatic(model, { inputs: { x: [2, 4] }, keep: (n) => n === 'g' }).graph.nodes.map((n) => n.opType)).toEqual(['Mul', 'MatMul']);
+  });
+
+  it('refuses an op it cannot handle, naming the node and the op', () => {
+    const bytes = modelOf(14, [node('Einsum', ['x', 'x'], ['y'], { equation: { type: 'string', value: 'ij,ij->i' } })], [['x', [2, 4]]], []);
+    expect(() => prepareStatic(decodeModel(bytes), { inputs: { x: [2, 4] } })).toThrow(/node 'Einsum_y' \(Einsum\): operator Einsum is not supported/);
+  });
+});
