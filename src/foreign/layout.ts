@@ -82,6 +82,20 @@ export interface DetectOptions {
 export const HF_CTC_MODEL_TYPES: ReadonlySet<string> = new Set(['wav2vec2', 'hubert', 'wavlm', 'data2vec-audio', 'unispeech', 'unispeech-sat', 'sew', 'sew-d', 'wav2vec2-conformer']);
 const ENCODER_DECODER_TYPES: ReadonlySet<string> = new Set(['whisper', 'speech_to_text', 'speech-encoder-decoder', 'speecht5', 'seamless_m4t', 'seamless_m4t_v2', 'moonshine', 'bart', 't5']);
 
+/**
+ * Output frames for an input of `length` samples ('conv') or feature frames ('factor'). Exact for
+ * 'conv'; for 'factor' it is ceil(length / factor), what stride-2 convolutions padded to keep
+ * ceil(L / 2) per stage give (NeMo's striding subsampling); undefined without a factor.
+ */
+export function outputFrames(t: TimeReduction, length: number): number | undefined {
+  if (t.kind === 'conv') {
+    let n = length;
+    t.kernels.forEach((k, i) => (n = n < k ? 0 : Math.floor((n - k) / t.strides[i]) + 1));
+    return n;
+  }
+  return t.factor ? Math.ceil(length / t.factor) : undefined;
+}
+
 /** Describes the model in `files`, or throws a ForeignModelError saying why it cannot be used. */
 export async function detectModelLayout(files: ModelFileSet | Iterable<ModelFile>, options: DetectOptions = {}): Promise<ModelDescription> {
   const all = files instanceof Map ? (files as ModelFileSet) : fileSet(files as Iterable<ModelFile>);
@@ -179,7 +193,7 @@ async function hfLayout(all: ModelFileSet, root: string, config: Record<string, 
   const candidates = [...all.keys()]
     .filter((p) => (dirname(p) === at('onnx') || dirname(p) === root) && /^model(_[a-z0-9]+)?\.onnx$/i.test(basename(p)))
     .map((p) => onnxFile(all, p, (/^model_([a-z0-9]+)\.onnx$/i.exec(basename(p))?.[1] ?? '').toLowerCase())!);
-  refuseSeq2SeqFiles([...all.keys()].filter((p) => p.endsWith('.onnx')), root || 'the chosen files');
+  refuseSeq2SeqFiles([...all.keys()].filter((p) => (dirname(p) === at('onnx') || dirname(p) === root) && p.toLowerCase().endsWith('.onnx')), root || 'the chosen files');
   if (candidates.length === 0) throw new ForeignModelError('no-model', root ? `${root}/onnx/model.onnx` : 'onnx/model.onnx', 'is missing: the folder has config.json but no ONNX export of the model');
   const onnx = chooseOnnx(candidates, options, at('onnx/model.onnx'));
   const outline = await outlineOf(all, onnx.path);
