@@ -1,11 +1,28 @@
 // Journey 2: record a take from Chromium's fake microphone (a WAV file), see the model's
 // transcript, correct it (changed words highlighted), accept it, reload, and find the take both
-// among the accepted takes and as an utterance of the "My recordings" dataset.
+// among the accepted takes and as an utterance of the "My recordings" dataset. Then keep
+// fine-tuning as takes arrive, and see each round scored on the held-out takes, after a reload too.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeApp, importTinyModel, openApp, shot, tab, type AppSession } from './app-harness';
 import { fakeMicWav } from './fixtures-app/fixtures';
 
 let s: AppSession;
+
+/** Records about two seconds from the fake microphone, waits for the model's transcript, and accepts `text`. */
+async function recordTake(page: Page, text: string): Promise<void> {
+  await page.getByTestId('record-toggle').click();
+  await page.waitForTimeout(2000);
+  await page.getByTestId('record-toggle').click();
+  const take = page.locator('[data-testid=take][data-status=pending]').first();
+  await take.waitFor({ timeout: 30_000 });
+  await expect.poll(() => take.getByTestId('take-hypothesis').innerText(), { timeout: 60_000 }).not.toBe('…');
+  await take.getByTestId('take-text').fill(text);
+  await take.getByTestId('take-accept').click();
+  await expect.poll(() => page.locator('[data-testid=take][data-status=pending]').count(), { timeout: 30_000 }).toBe(0);
+}
 
 beforeAll(async () => {
   s = await openApp(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-audio-capture=${fakeMicWav()}`]);
@@ -85,5 +102,45 @@ describe('journey 2: record, correct, accept, reload', () => {
     await tab(page, 'record');
     expect(await page.getByTestId('auto-train-enabled').isChecked()).toBe(true);
     expect(await page.getByTestId('auto-train-every').inputValue()).toBe('1');
+  });
+
+  it('shows what the rounds did on the held-out takes: a point per round, each take before and now, after a reload too', async () => {
+    const { page } = s;
+    await tab(page, 'record');
+    // two takes are in and the last round started at two training takes; with rounds every three,
+    // takes 3–6 bring the fifth take (held out) and a round on five training takes
+    await page.getByTestId('auto-train-every').fill('3');
+    for (const text of ['up down', 'left right', 'stop go', 'yes no']) await recordTake(page, text);
+    const progress = page.getByTestId('progress');
+    await expect.poll(() => progress.getByTestId('progress-chart-wer').getAttribute('data-points'), { timeout: 300_000 }).toBe('1');
+    expect(await progress.getByTestId('progress-headline').innerText()).toMatch(/^After 6 takes, your model makes .*word errors .*the model you started from on your 1 held-out take: WER [\d.]+% → [\d.]+%, CER/);
+    expect(await progress.getByTestId('progress-chart-cer').getAttribute('data-points')).toBe('1');
+    const round = progress.getByTestId('progress-round').last();
+    expect(await round.innerText()).toMatch(/\b6\b.*(adopted|not adopted: the model stayed)/s);
+    // the held-out take (the fifth) with what the base model and the current model wrote, wrong words marked
+    const row = progress.getByTestId('progress-take');
+    expect(await row.count()).toBe(1);
+    expect(await row.locator('td').nth(1).innerText()).toBe('stop go');
+    for (const cell of ['progress-before', 'progress-now']) expect(await row.getByTestId(cell).innerText()).toMatch(/\(\d+\.\d%\)$/);
+
+    await page.reload();
+    await page.getByRole('heading', { name: 'Earshot' }).waitFor();
+    await tab(page, 'record');
+    await expect.poll(() => progress.getByTestId('progress-chart-wer').getAttribute('data-points'), { timeout: 30_000 }).toBe('1');
+    await expect.poll(() => progress.getByTestId('progress-take').count(), { timeout: 30_000 }).toBe(1);
+    expect(await progress.getByTestId('progress-take').locator('td').nth(1).innerText()).toBe('stop go');
+    const shots = join(process.cwd(), 'test-results', 'screenshots');
+    mkdirSync(shots, { recursive: true });
+    for (const colorScheme of ['dark', 'light'] as const) {
+      await page.emulateMedia({ colorScheme });
+      await page.waitForTimeout(300); // charts size themselves to their box
+      await progress.screenshot({ path: join(shots, `record-progress-${colorScheme}.png`) });
+    }
+    await shot(page, '2-record-progress');
+    // on a phone the charts shrink and the tables scroll in their own box: the page does not widen
+    await page.setViewportSize({ width: 420, height: 900 });
+    await page.waitForTimeout(300);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+    await progress.screenshot({ path: join(shots, 'record-progress-phone.png') });
   });
 });

@@ -30,6 +30,7 @@ export function ProgressChart({ points, metric }: { points: RoundPoint[]; metric
               type="number"
               domain={[0, maxTakes]}
               ticks={stepTicks(maxTakes)}
+              padding={{ right: 12 }}
               allowDecimals={false}
               allowDuplicatedCategory={false}
               tick={AXIS_TEXT}
@@ -45,9 +46,9 @@ export function ProgressChart({ points, metric }: { points: RoundPoint[]; metric
               label={{ value: `held-out ${name}`, angle: -90, position: 'insideLeft', offset: 2, ...AXIS_TEXT, style: { textAnchor: 'middle' } }}
             />
             <Tooltip formatter={(v) => formatTick(Number(v), { percent: true })} labelFormatter={(l) => `after ${l} takes`} />
-            <Legend itemSorter={null} verticalAlign="top" height={s.kept.length ? 40 : 22} iconType="plainline" wrapperStyle={{ fontSize: 12 }} />
-            <Line name="base model" data={s.base} dataKey="1" stroke="var(--series-2)" strokeWidth={2} strokeDasharray="5 4" isAnimationActive={false} />
-            <Line name="your model" data={s.current} dataKey="1" stroke="var(--series-3)" strokeWidth={2} isAnimationActive={false} />
+            <Legend itemSorter={null} verticalAlign="top" height={s.kept.length ? 40 : 22} wrapperStyle={{ fontSize: 12 }} />
+            <Line name="base model" data={s.base} dataKey="1" legendType="plainline" stroke="var(--series-2)" strokeWidth={2} strokeDasharray="5 4" dot={{ strokeDasharray: 'none' }} isAnimationActive={false} />
+            <Line name="your model" data={s.current} dataKey="1" legendType="plainline" stroke="var(--series-3)" strokeWidth={2} isAnimationActive={false} />
             {s.kept.length > 0 && (
               <Line name="round not adopted: model kept" data={s.kept} dataKey="1" stroke="var(--warn)" strokeWidth={0} legendType="circle" activeDot={false} dot={{ r: 7, fill: 'none', stroke: 'var(--warn)', strokeWidth: 2 }} isAnimationActive={false} />
             )}

@@ -7,11 +7,23 @@ import { ProgressTakes } from './progress-takes';
 
 function Headline({ s, baseName }: { s: ProgressSummary; baseName: string }) {
   const change = Math.round(100 * Math.abs(s.fewerErrors));
-  const verdict = change === 0 ? <>as many word errors as</> : s.fewerErrors > 0 ? <strong>{change}% fewer word errors</strong> : <>{change}% more word errors</>;
+  const base = <span title={baseName}>the model you started from</span>;
+  const verdict =
+    change === 0 ? (
+      <>as many word errors as {base}</>
+    ) : s.fewerErrors > 0 ? (
+      <>
+        <strong>{change}% fewer word errors</strong> than {base}
+      </>
+    ) : (
+      <>
+        {change}% more word errors than {base}
+      </>
+    );
   return (
     <p className="progress-headline" data-testid="progress-headline">
-      After {plural(s.takes, 'take')}, your model makes {verdict} than {baseName} on your {plural(s.heldOut, 'held-out take')}: WER {pct(s.base.wer)} → {pct(s.current.wer)}, CER{' '}
-      {pct(s.base.cer)} → {pct(s.current.cer)}.
+      After {plural(s.takes, 'take')}, your model makes {verdict} on your {plural(s.heldOut, 'held-out take')}: WER {pct(s.base.wer)} → {pct(s.current.wer)}, CER {pct(s.base.cer)} →{' '}
+      {pct(s.current.cer)}.
     </p>
   );
 }

@@ -63,8 +63,12 @@ export function ProgressTakes({ roundId, baseName, currentName }: { roundId: str
             <tr>
               <th aria-label="play" />
               <th>said</th>
-              <th>before: {baseName}</th>
-              <th>now: {currentName}</th>
+              <th>
+                before <small className="muted">{baseName}</small>
+              </th>
+              <th>
+                now <small className="muted">{currentName}</small>
+              </th>
             </tr>
           </thead>
           <tbody>
