@@ -11,7 +11,7 @@ import { modelFilesFromDisk } from '../cli/foreign-source';
 import { writeZip } from '../data/zip';
 import { ForeignModelError, type ForeignModelErrorKind } from './errors';
 import { fileSetFromBytes, fileSetFromZip, type ModelFileSet } from './files';
-import { detectModelLayout, type DetectOptions } from './layout';
+import { assertNoControlFlow, detectModelLayout, type DetectOptions } from './layout';
 import { bytesSource, controlFlowNodes, readOnnxOutline } from './onnx-outline';
 import { decodeModel, encodeModel, makeModel } from '../engine/onnx-proto';
 
@@ -306,6 +306,10 @@ describe('refusals: one sentence naming the file and the reason', () => {
       ),
     );
     expectKind(await refusal(new Map([['model.onnx', loop], ['tokens.txt', tokens]])), 'control-flow', 'model.onnx', /\(Loop\)/);
+    // A real exporter's control flow: Optimum's merged Whisper decoder switches on use_cache_branch.
+    const merged = await readOnnxOutline(new Uint8Array(readFileSync(join(FIXTURES, 'whisper-tiny-encdec', 'onnx', 'decoder_model_merged.onnx'))));
+    expect(controlFlowNodes(merged).map((n) => n.opType)).toContain('If');
+    expect(() => assertNoControlFlow(merged, 'decoder_model_merged.onnx')).toThrow(/^decoder_model_merged\.onnx has control flow \(If/);
   });
 
   it('a decoder graph handed over alone', async () => {
