@@ -333,7 +333,8 @@ describe('refusals: one sentence naming the file and the reason', () => {
   });
 
   it('no model, two models, a broken file', async () => {
-    expectKind(await refusal(new Map([['notes/readme.txt', enc('hi')]])), 'no-model', 'notes/readme.txt', /hold no model/);
+    expectKind(await refusal(new Map([['notes/readme.txt', enc('hi')]])), 'no-model', 'notes/readme.txt', /is not a model/);
+    expectKind(await refusal(new Map([['a.txt', enc('hi')], ['b.wav', enc('x')]])), 'no-model', 'the chosen files', /hold no model/);
     const both = new Map([...(await fixture('wav2vec2-tiny')), ...(await fixture('nemo-conformer-tiny'))]);
     expectKind(await refusal(both), 'ambiguous', 'the chosen files', /more than one model \(wav2vec2-tiny\/, nemo-conformer-tiny\/\)/);
     // Both side by side inside one folder is fine: the shallowest model folder wins.

@@ -131,7 +131,8 @@ function modelRoot(all: ModelFileSet): string {
     candidates.add(dir);
   }
   if (candidates.size === 0) {
-    throw new ForeignModelError('no-model', all.size === 1 ? [...all.keys()][0] : 'the chosen files', 'hold no model: no .onnx file, config.json or tokens.txt');
+    if (all.size === 1) throw new ForeignModelError('no-model', [...all.keys()][0], 'is not a model: Earshot imports a folder or zip with an .onnx file, config.json or tokens.txt');
+    throw new ForeignModelError('no-model', 'the chosen files', 'hold no model: no .onnx file, config.json or tokens.txt');
   }
   const depth = (d: string) => (d === '' ? 0 : d.split('/').length);
   const least = Math.min(...[...candidates].map(depth));
@@ -357,10 +358,11 @@ async function onnxWithTokens(all: ModelFileSet, root: string, paths: string[], 
 // ---------------------------------------------------------------------------------------------
 // Shared steps.
 
-type Partial_ = Omit<ModelDescription, 'blankId' | 'inputs' | 'output'>;
+/** What a layout reader finds; finish() reads the rest off the graph. */
+type LayoutFindings = Omit<ModelDescription, 'blankId' | 'inputs' | 'output'>;
 
-/** Checks the graph (control flow, inputs, output against the vocabulary) and completes the description. */
-function finish(d: Partial_): ModelDescription {
+/** Checks the graph's inputs and output (against the front end and the vocabulary) and completes the description. */
+function finish(d: LayoutFindings): ModelDescription {
   const { outline, onnx, vocab } = d;
   // The first float input is the signal; the others may only be a length or an attention mask.
   const signalIndex = outline.inputs.findIndex(isFloat);

@@ -3,8 +3,8 @@
 // single weight. Layout detection needs only this, and a base-size model is hundreds of MB.
 //
 // Why not src/engine/onnx-proto.ts's decodeModel: it builds the whole IR (every weight copied),
-// and it rightly throws on what the IR cannot hold — int8 tensors of quantised models, the
-// subgraphs of If/Loop/Scan — which detection has to see in order to name them in a refusal.
+// and it rightly throws on what the IR cannot hold — the subgraphs of If/Loop/Scan, float16 or
+// external weights — which detection has to see in order to name them in a refusal.
 // So this is a second, deliberately small reader of the same wire format, tolerant of everything
 // and reading only headers.
 // Field numbers: https://github.com/onnx/onnx/blob/main/onnx/onnx.proto3
@@ -72,8 +72,12 @@ const WIRE_VARINT = 0;
 const WIRE_I64 = 1;
 const WIRE_LEN = 2;
 const WIRE_I32 = 5;
-/** How much of the file one read fetches while walking the two outer message levels. */
-const CHUNK = 1 << 20;
+/**
+ * How much of the file one read fetches while walking the two outer message levels. Small, since
+ * after each skipped weight the next read lands in the following weight's bytes: a base-size model
+ * (~400 weights) costs a few hundred reads of this size, not its 380 MB.
+ */
+const CHUNK = 1 << 16;
 /** An initializer's header (dims, type, name) precedes its raw_data; this much of it is read first. */
 const TENSOR_HEAD = 4096;
 const utf8 = new TextDecoder();
