@@ -204,17 +204,24 @@ describe('our own models', () => {
 
   it('an .onnx with earshot_frontend metadata (our model through torch.onnx.export) is recognised, features either way round', async () => {
     const model = decodeModel(earshotDir()['model.onnx']);
-    const fe = JSON.stringify({ ...DEFAULT_FRONTEND, nMels: 80 });
-    const timeMajor = encodeModel({ ...model, metadata: { earshot_frontend: fe } });
-    const d = await detectModelLayout(fileSetFromBytes({ 'torch/model.onnx': timeMajor, 'torch/tokens.txt': enc(formatTokens(DEFAULT_VOCAB)) }));
-    expect([d.kind, d.frontEnd.kind === 'log-mel' && d.frontEnd.layout]).toEqual(['earshot-onnx', 'time-major']);
+    // As scripts/foreign/export-earshot-torch.py writes it.
+    const meta = { earshot_frontend: 'logmel-80', earshot_frontend_config: JSON.stringify(DEFAULT_FRONTEND), model_type: 'earshot-ctc', blank_id: '0', vocab_size: '29', subsampling_factor: '4' };
+    const tokens = enc(formatTokens(DEFAULT_VOCAB));
+    const detect = (onnx: Uint8Array) => detectModelLayout(fileSetFromBytes({ 'torch/model.onnx': onnx, 'torch/tokens.txt': tokens }));
+    const d = await detect(encodeModel({ ...model, metadata: meta }));
+    expect([d.kind, d.frontEnd.kind === 'log-mel' && d.frontEnd.layout, d.timeReduction]).toEqual(['earshot-onnx', 'time-major', { kind: 'factor', factor: 4 }]);
+    expect(d.frontEnd.kind === 'log-mel' && d.frontEnd.config).toEqual(DEFAULT_FRONTEND);
     const g = { ...model.graph, inputs: model.graph.inputs.map((i) => ({ ...i, shape: ['batch', 80, 'time'] })) };
-    const melMajor = encodeModel({ ...model, graph: g, metadata: { earshot_frontend: fe } });
-    const m = await detectModelLayout(fileSetFromBytes({ 'torch/model.onnx': melMajor, 'torch/tokens.txt': enc(formatTokens(DEFAULT_VOCAB)) }));
+    const m = await detect(encodeModel({ ...model, graph: g, metadata: meta }));
     expect(m.frontEnd.kind === 'log-mel' && m.frontEnd.layout).toBe('mel-major');
-    const bad = encodeModel({ ...model, metadata: { earshot_frontend: JSON.stringify({ ...DEFAULT_FRONTEND, nFft: 500 }) } });
-    const e = await refusal(fileSetFromBytes({ 'torch/model.onnx': bad, 'torch/tokens.txt': enc(formatTokens(DEFAULT_VOCAB)) }));
-    expectKind(e, 'unknown-front-end', 'torch/model.onnx', /earshot_frontend metadata that is not a front end Earshot can compute: .*power of two/);
+
+    const refused = async (metadata: Record<string, string>) => refusal(fileSetFromBytes({ 'torch/model.onnx': encodeModel({ ...model, metadata }), 'torch/tokens.txt': tokens }));
+    const bad = await refused({ ...meta, earshot_frontend_config: JSON.stringify({ ...DEFAULT_FRONTEND, nFft: 500 }) });
+    expectKind(bad, 'unknown-front-end', 'torch/model.onnx', /earshot_frontend_config metadata that is not a front end Earshot can compute: .*power of two/);
+    const { earshot_frontend_config: _, ...labelOnly } = meta;
+    expectKind(await refused(labelOnly), 'unknown-front-end', 'torch/model.onnx', /names the front end "logmel-80" but carries no earshot_frontend_config/);
+    expectKind(await refused({ ...meta, earshot_frontend: 'logmel-64' }), 'unknown-front-end', 'torch/model.onnx', /"logmel-64", which does not match/);
+    expectKind(await refused({ ...meta, blank_id: '5' }), 'bad-vocabulary', 'torch/tokens.txt', /blank at id 0, but model\.onnx's metadata says blank_id 5/);
   });
 });
 

@@ -12,9 +12,10 @@
 // - 'nemo-ctc': NeMo Conformer-CTC / Citrinet / QuartzNet as sherpa-onnx ships them: model.onnx or
 //   model.int8.onnx (any .onnx name will do) with tokens.txt, and sherpa-onnx's metadata_props
 //   (vocab_size, normalize_type, subsampling_factor, model_author NeMo, …).
-// - 'earshot-onnx': an .onnx whose metadata carries our front end (`earshot_frontend`, written by
-//   scripts/foreign/export-earshot-torch.py, or `earshot_config`, written by writeModelDir) with
-//   tokens.txt beside it: our model after another exporter.
+// - 'earshot-onnx': an .onnx whose metadata carries our front end (`earshot_frontend` and
+//   `earshot_frontend_config`, written by scripts/foreign/export-earshot-torch.py, or
+//   `earshot_config`, written by writeModelDir) with tokens.txt beside it: our model after another
+//   exporter.
 // Anything else is refused with a ForeignModelError naming the file and the reason.
 import type { ScoreKind } from '../asr/decode';
 import { validateFrontEndConfig, type FrontEndConfig } from '../audio/log-mel';
@@ -292,16 +293,13 @@ async function onnxWithTokens(all: ModelFileSet, root: string, paths: string[], 
   const meta = outline.metadata;
   const tokensPath = tokensBeside(all, onnx.path);
 
-  if (meta.earshot_frontend !== undefined || meta.earshot_config !== undefined) {
-    const key = meta.earshot_frontend !== undefined ? 'earshot_frontend' : 'earshot_config';
-    let frontEnd: FrontEndConfig;
-    try {
-      const parsed = JSON.parse(meta[key]) as Record<string, unknown>;
-      frontEnd = validateFrontEndConfig(key === 'earshot_config' || 'frontEnd' in parsed ? parsed.frontEnd : parsed);
-    } catch (e) {
-      throw new ForeignModelError('unknown-front-end', onnx.path, `has ${key} metadata that is not a front end Earshot can compute: ${(e as Error).message}`);
-    }
+  if (meta.earshot_frontend !== undefined || meta.earshot_frontend_config !== undefined || meta.earshot_config !== undefined) {
+    const { frontEnd, subsampling } = earshotMetadata(meta, onnx.path);
     const vocab = await tokensVocab(all, tokensPath, onnx.path, lastDim(outline.outputs[0]));
+    const blank = intMeta(meta, 'blank_id');
+    if (blank !== undefined && blank !== vocab.blankId) {
+      throw new ForeignModelError('bad-vocabulary', vocab.file, `has the blank at id ${vocab.blankId}, but ${basename(onnx.path)}'s metadata says blank_id ${blank}`);
+    }
     const signal = outline.inputs[0];
     const layout = signal?.shape?.length === 3 && signal.shape[1] === frontEnd.nMels && signal.shape[2] !== frontEnd.nMels ? 'mel-major' : 'time-major';
     return finish({
@@ -312,15 +310,15 @@ async function onnxWithTokens(all: ModelFileSet, root: string, paths: string[], 
       vocab,
       frontEnd: { kind: 'log-mel', config: frontEnd, layout },
       outline,
-      timeReduction: { kind: 'factor', factor: intMeta(meta, 'earshot_subsampling') ?? 4 },
+      timeReduction: { kind: 'factor', factor: subsampling },
       files: { vocabulary: tokensPath },
-      provenance: { layout: 'earshot-onnx', producer: producer(outline), metadata: meta },
+      provenance: { layout: 'earshot-onnx', producer: producer(outline), exporter: meta.exporter, metadata: meta },
     });
   }
 
   const nemo = meta.model_author === 'NeMo' || /^EncDec/.test(meta.model_type ?? '') || 'normalize_type' in meta;
   if (!nemo) {
-    throw new ForeignModelError('unknown-front-end', onnx.path, 'carries no metadata naming its front end (sherpa-onnx\'s normalize_type for NeMo models, or earshot_frontend), so the features it expects cannot be known');
+    throw new ForeignModelError('unknown-front-end', onnx.path, 'carries no metadata naming its front end (sherpa-onnx\'s normalize_type for NeMo models, or earshot_frontend_config), so the features it expects cannot be known');
   }
   if (meta.is_giga_am === '1') throw new ForeignModelError('unknown-front-end', onnx.path, 'is a GigaAM model, whose front end (not NeMo\'s log-mel) Earshot does not compute yet');
   if (/RNNT|Transducer|TDT/i.test(meta.model_type ?? '') && !/CTC/i.test(meta.model_type ?? '')) {
@@ -456,6 +454,32 @@ async function tokensVocab(all: ModelFileSet, path: string, onnxPath: string, si
   const f = all.get(path);
   if (!f) throw new ForeignModelError('missing-vocabulary', path, `is missing beside ${basename(onnxPath)}, so the model's output cannot be turned into text`);
   return vocabFromTokensTxt(await readText(f), { file: path, size });
+}
+
+/**
+ * The front end and subsampling an Earshot model's ONNX metadata gives: `earshot_frontend_config`
+ * (config.json's frontEnd as JSON) with the label `earshot_frontend` ("logmel-80") and
+ * `subsampling_factor`, as scripts/foreign/export-earshot-torch.py writes them; or `earshot_config`
+ * (the whole config.json), as writeModelDir does.
+ */
+function earshotMetadata(meta: Record<string, string>, file: string): { frontEnd: FrontEndConfig; subsampling: number } {
+  const refuse = (reason: string) => new ForeignModelError('unknown-front-end', file, reason);
+  const key = meta.earshot_frontend_config !== undefined ? 'earshot_frontend_config' : meta.earshot_config !== undefined ? 'earshot_config' : undefined;
+  if (!key) throw refuse(`names the front end ${JSON.stringify(meta.earshot_frontend)} but carries no earshot_frontend_config metadata with its settings`);
+  let parsed: Record<string, unknown>;
+  let frontEnd: FrontEndConfig;
+  try {
+    parsed = JSON.parse(meta[key]) as Record<string, unknown>;
+    frontEnd = validateFrontEndConfig(key === 'earshot_config' ? parsed.frontEnd : parsed);
+  } catch (e) {
+    throw refuse(`has ${key} metadata that is not a front end Earshot can compute: ${(e as Error).message}`);
+  }
+  const label = /^logmel-(\d+)$/.exec(meta.earshot_frontend ?? '');
+  if (meta.earshot_frontend !== undefined && (!label || Number(label[1]) !== frontEnd.nMels)) {
+    throw refuse(`names the front end ${JSON.stringify(meta.earshot_frontend)}, which does not match its earshot_frontend_config (logmel-${frontEnd.nMels})`);
+  }
+  const subsampling = key === 'earshot_config' ? parsed.subsampling : intMeta(meta, 'subsampling_factor');
+  return { frontEnd, subsampling: typeof subsampling === 'number' ? subsampling : 4 };
 }
 
 async function readJson(file: ModelFile): Promise<Record<string, unknown>> {
