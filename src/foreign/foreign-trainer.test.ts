@@ -10,8 +10,11 @@ import { ctcLoss } from '../asr/ctc';
 import { gradients } from '../engine/autodiff';
 import { GraphBuilder } from '../engine/builder';
 import { isQuantized } from '../engine/dequantize';
+import { injectLora, isLoraParam } from '../engine/lora-inject';
+import { FOREIGN_OPS, isWebGpuOp } from '../engine/op-types';
+import { buildTrainingGraph } from '../engine/train-graph';
 import type { Model } from '../engine/ir';
-import { decodeModel, encodeModel, makeModel } from '../engine/onnx-proto';
+import { decodeModel, encodeModel, makeModel, validateModel } from '../engine/onnx-proto';
 import { prepareStatic } from '../engine/static-graph';
 import { evaluate } from '../engine/testing/eval64';
 import { mulberry32 } from '../engine/testing/reference-encoder';
@@ -132,6 +135,26 @@ describe('ForeignCtcTrainer', () => {
     const { merged } = await trainAndExport(t, batch, 3, 1e-2);
     expect(isQuantized(merged)).toBe(false);
     await t.dispose();
+  });
+});
+
+describe('training graphs of imported models', () => {
+  it.each([
+    ['wav2vec2-tiny/onnx/model.onnx', { input_values: [2, 16000] }, []],
+    // NeMo computes output lengths in the graph: Floor of a float length (a few scalars per batch)
+    ['nemo-conformer-tiny/model.onnx', { audio_signal: [2, 80, 400], length: [2] }, ['Floor']],
+  ] as const)('%s: every node on the WebGPU list but the FOREIGN_OPS expected', (path, dims, foreign) => {
+    const { graph } = prepareStatic(fixture(path), { inputs: dims as unknown as Record<string, number[]> });
+    const { graph: adapted } = injectLora(graph, { rank: 8, alpha: 16, targets: ['attention.q', 'attention.k', 'attention.v', 'attention.out', 'ff.in', 'ff.out'] });
+    const g = GraphBuilder.fromGraph(adapted, isLoraParam);
+    g.outputs.splice(0);
+    const out = g.value(graph.outputs[0].name);
+    const tg = buildTrainingGraph(g, { seeds: [{ value: out, grad: g.input('d', 'float32', out.dims) }], optimizer: { kind: 'adamw' }, clipNorm: 5, trainable: isLoraParam });
+    const off = [...new Set(tg.graph.nodes.filter((n) => !isWebGpuOp(n.opType, n.domain)).map((n) => n.opType))];
+    expect(off).toEqual([...foreign]);
+    expect(off.every((op) => (FOREIGN_OPS as readonly string[]).includes(op))).toBe(true);
+    expect(tg.graph.nodes.filter((n) => n.inputs.length > 0 && n.inputs[n.inputs.length - 1] === '').map((n) => n.name)).toEqual([]);
+    expect(validateModel(makeModel(tg.graph))).toEqual([]);
   });
 });
 
