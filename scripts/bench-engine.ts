@@ -7,9 +7,7 @@ import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
 import { buildReferenceProblem, REFERENCE_FULL, REFERENCE_REDUCED } from '../src/engine/testing/reference-encoder';
 import { isWebGpuOp } from '../src/engine/op-types';
-import { DEFAULT_ARCH } from '../src/asr/model';
-import { CtcTrainer, type CtcTrainerOptions } from '../src/train/ctc-trainer';
-import type { TrainingGraph } from '../src/engine/train-graph';
+import { speechStepOptions, speechTrainingNodes } from './speech-step';
 import { nodeBackend } from '../src/runtime/node';
 import { launchChromium } from '../e2e/browser';
 import { startDevServer } from '../e2e/server';
@@ -41,14 +39,12 @@ const problem = buildReferenceProblem(size === 'full' ? REFERENCE_FULL : REFEREN
 const nodes = problem.training.graph.nodes;
 // The speech model's training graphs as CtcTrainer builds them (one 4 × 400-frame bucket): the
 // per-node cost of running them is what issue 14's node budget is about.
-const speechNodes = (o: Omit<CtcTrainerOptions, 'arch'>) =>
-  (CtcTrainer as unknown as { graphs(o: CtcTrainerOptions, b: number, t: number): { training: TrainingGraph } }).graphs({ arch: DEFAULT_ARCH, ...o }, 4, 400).training.graph.nodes.length;
 const result: Record<string, unknown> = {
   workload: { model: 'reference encoder', size, ...problem.config, parameters: problem.paramCount },
   training_graph_nodes: nodes.length,
   speech_model_training_graph_nodes: {
-    lora: speechNodes({ adapters: { lora: { rank: 8, alpha: 16, targets: ['q', 'v', 'ff1', 'ff2'] } }, trainable: (n) => n.includes('.lora_'), optimizer: { kind: 'adamw', weightDecay: 0.01, decayTo: 'start' }, clipNorm: 5 }),
-    full: speechNodes({ optimizer: { kind: 'adamw' }, clipNorm: 5 }),
+    lora: speechTrainingNodes(speechStepOptions('lora'), 4, 400),
+    full: speechTrainingNodes(speechStepOptions('full'), 4, 400),
   },
   webgpu_allowlist_share: nodes.filter((n) => isWebGpuOp(n.opType, n.domain)).length / nodes.length,
   machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model },
