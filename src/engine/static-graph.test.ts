@@ -63,6 +63,10 @@ describe('prepareStatic on the fixture models', () => {
     // every op left runs on the WebGPU EP
     expect(left.filter((op) => !isWebGpuOp(op))).toEqual([]);
     expect(stats.lowered.InstanceNormalization).toBe(1);
+    // opset 14 spells LayerNorm and GELU out: fused back into LayerNormalization and Gelu
+    expect(stats.fused.LayerNormalization).toBeGreaterThanOrEqual(5);
+    expect(stats.fused.Gelu).toBeGreaterThanOrEqual(3);
+    for (const gone of ['Pow', 'Erf', 'Sqrt']) expect(left).not.toContain(gone);
     // weights are the decoded tensors themselves (same buffers), under their own names
     const byName = new Map(model.graph.initializers.map((t) => [t.name, t]));
     const shared = graph.initializers.filter((t) => byName.get(t.name) === t);
