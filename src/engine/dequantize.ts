@@ -138,15 +138,23 @@ export function dequantizeModel(model: Model): { model: Model; report: Dequantiz
 function dequantizeWeight(q: TensorConst, scale: TensorConst, zp: TensorConst | undefined, axis: number): Omit<TensorConst, 'name'> {
   const n = numel(q.dims);
   const out = new Float32Array(n);
-  const perAxis = numel(scale.dims) > 1;
-  const inner = perAxis ? numel(q.dims.slice(axis + 1)) : 1;
-  const len = perAxis ? q.dims[axis] : 1;
-  if (perAxis && numel(scale.dims) !== len) throw new Error(`weight scale of shape [${scale.dims}] does not fit axis ${axis} of [${q.dims}]`);
+  const src = q.data as Int8Array | Uint8Array;
   const s = scale.data as Float32Array;
-  const z = zp?.data;
-  for (let i = 0; i < n; i++) {
-    const c = perAxis ? Math.floor(i / inner) % len : 0;
-    out[i] = (Number(q.data[i]) - (z ? Number(z[perAxis && z.length > 1 ? c : 0]) : 0)) * s[c];
+  const z = zp ? Array.from(zp.data as Int8Array | Uint8Array) : [0];
+  if (numel(scale.dims) <= 1) {
+    // per tensor (quantize_dynamic's default): one subtraction and one product per element
+    const [s0, z0] = [s[0], z[0]];
+    for (let i = 0; i < n; i++) out[i] = (src[i] - z0) * s0;
+    return { dtype: 'float32', dims: [...q.dims], data: out };
   }
+  const len = q.dims[axis];
+  if (s.length !== len) throw new Error(`weight scale of shape [${scale.dims}] does not fit axis ${axis} of [${q.dims}]`);
+  const inner = numel(q.dims.slice(axis + 1));
+  const zAt = (c: number) => (z.length > 1 ? z[c] : z[0]);
+  for (let i = 0, o = 0; o < n / (len * inner); o++)
+    for (let c = 0; c < len; c++) {
+      const [sc, zc] = [s[c], zAt(c)];
+      for (let k = 0; k < inner; k++, i++) out[i] = (src[i] - zc) * sc;
+    }
   return { dtype: 'float32', dims: [...q.dims], data: out };
 }

@@ -124,6 +124,25 @@ describe('ForeignCtcTrainer', () => {
     await t.dispose();
   });
 
+  it('frozen weights shared as inputs by every graph: the same steps as with initializers', async () => {
+    const model = fixture('wav2vec2-tiny/onnx/model.onnx');
+    const S = 1600;
+    const inputs = { input_values: { dtype: 'float32' as const, dims: [1, S], data: noise(9, S, 0.5) } };
+    const run3 = async (shareFrozenAbove?: number) => {
+      const t = await ForeignCtcTrainer.create(backend, { model, blank: 0, scores: 'logits', lora: { rank: 2, alpha: 4 }, optimizer: { kind: 'adamw', weightDecay: 0 }, shareFrozenAbove }, inputs);
+      const batch: ForeignBatch = { inputs, outputLengths: [t.outputFrames({ input_values: [1, S] })], targets: targets(10, [2], Number(model.graph.outputs[0].shape[2]), 0) };
+      const losses = [];
+      for (let s = 0; s < 3; s++) losses.push((await t.step(batch, 1e-2)).loss);
+      const sharedInputs = t.trainer.tg.batchInputs.length;
+      await t.dispose();
+      return { losses, sharedInputs };
+    };
+    const plain = await run3();
+    const shared = await run3(1024);
+    expect(shared.sharedInputs).toBeGreaterThan(plain.sharedInputs + 5); // the big weights moved to inputs
+    shared.losses.forEach((l, i) => expect(Math.abs(l - plain.losses[i])).toBeLessThan(1e-4 * plain.losses[i]));
+  });
+
   it('int8 wav2vec2: trains on the dequantised graph and exports float, adapters under the float model’s node names', async () => {
     const model = fixture('wav2vec2-tiny/onnx/model_quantized.onnx');
     expect(isQuantized(model)).toBe(true);

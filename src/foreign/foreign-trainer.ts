@@ -24,7 +24,7 @@ import { prepareStatic, staticOutputDims } from '../engine/static-graph';
 import { buildTrainingGraph, paramsAsInputs } from '../engine/train-graph';
 import type { Checkpoint } from '../runtime/checkpoint';
 import { Trainer } from '../runtime/trainer';
-import type { Backend, HostTensor, Session } from '../runtime/types';
+import type { Backend, DeviceTensor, HostTensor, Session } from '../runtime/types';
 import type { CtcStepResult } from '../train/ctc-trainer';
 
 export interface ForeignTrainerOptions {
@@ -43,6 +43,12 @@ export interface ForeignTrainerOptions {
   optimizer: OptimizerConfig;
   clipNorm?: number;
   layout?: 'flat' | 'per-parameter';
+  /**
+   * Frozen weights of at least this many elements become graph inputs, uploaded once and fed to
+   * every graph (each bucket's forward and training graph), instead of initializers that every
+   * session holds its own copy of. Default: off (Infinity).
+   */
+  shareFrozenAbove?: number;
 }
 
 /** One padded batch in the model's own input format. */
@@ -67,6 +73,8 @@ export function floatModel(model: Model): Model {
 
 export class ForeignCtcTrainer {
   private readonly frames = new Map<string, number>();
+  /** Frozen weights fed to every graph (shareFrozenAbove), uploaded once. */
+  private readonly shared = new Map<string, DeviceTensor>();
 
   private constructor(
     readonly trainer: Trainer,
@@ -81,11 +89,22 @@ export class ForeignCtcTrainer {
   static async create(backend: Backend, o: ForeignTrainerOptions, first: Record<string, { dims: readonly number[] }>): Promise<ForeignCtcTrainer> {
     const base = floatModel(o.model);
     const output = o.output ?? base.graph.outputs[0].name;
-    const { training, forward, adapters } = ForeignCtcTrainer.graphs(base, o, output, dimsOf(first));
+    const { training, forward, adapters, shared } = ForeignCtcTrainer.graphs(base, o, output, dimsOf(first));
     const k = keyOf(first);
     const trainer = await Trainer.create(backend, training, k);
     await trainer.addForwardGraph(`fwd:${k}`, forward);
-    return new ForeignCtcTrainer(trainer, base, o, adapters, output);
+    const t = new ForeignCtcTrainer(trainer, base, o, adapters, output);
+    t.upload(shared);
+    return t;
+  }
+
+  private upload(weights: TensorConst[]): void {
+    for (const w of weights) if (!this.shared.has(w.name)) this.shared.set(w.name, this.trainer.backend.toDevice({ dtype: w.dtype, dims: w.dims, data: w.data as Float32Array }));
+  }
+
+  /** The batch plus the shared frozen weights. */
+  private feeds(inputs: Record<string, HostTensor>): Record<string, HostTensor | DeviceTensor> {
+    return this.shared.size ? { ...inputs, ...Object.fromEntries(this.shared) } : inputs;
   }
 
   private static trained(o: ForeignTrainerOptions) {
@@ -95,7 +114,9 @@ export class ForeignCtcTrainer {
   private static graphs(base: Model, o: ForeignTrainerOptions, output: string, dims: Record<string, number[]>) {
     const trained = ForeignCtcTrainer.trained(o);
     const { graph: prepared } = prepareStatic(base, { inputs: dims, keep: o.trainable });
-    const { graph, adapters } = o.lora ? injectLora(prepared, o.lora) : { graph: prepared, adapters: [] };
+    const { graph: adapted, adapters } = o.lora ? injectLora(prepared, o.lora) : { graph: prepared, adapters: [] };
+    const shared = adapted.initializers.filter((t) => !trained(t.name) && t.dtype === 'float32' && t.data.length >= (o.shareFrozenAbove ?? Infinity));
+    const graph = shared.length ? paramsAsInputs(adapted, shared.map((t) => t.name)) : adapted;
     const forward = paramsAsInputs(graph, graph.initializers.filter((t) => trained(t.name)).map((t) => t.name));
     forward.outputs = forward.outputs.filter((v) => v.name === output);
 
@@ -112,15 +133,16 @@ export class ForeignCtcTrainer {
       decays: (name) => isLoraParam(name) || !/bias|norm/i.test(name),
       layout: o.layout,
     });
-    return { training, forward, adapters };
+    return { training, forward, adapters, shared };
   }
 
   private async ensure(inputs: Record<string, { dims: readonly number[] }>): Promise<string> {
     const k = keyOf(inputs);
     if (!this.trainer.has(k)) {
-      const { training, forward } = ForeignCtcTrainer.graphs(this.base, this.o, this.output, dimsOf(inputs));
+      const { training, forward, shared } = ForeignCtcTrainer.graphs(this.base, this.o, this.output, dimsOf(inputs));
       await this.trainer.addTrainingGraph(k, training);
       await this.trainer.addForwardGraph(`fwd:${k}`, forward);
+      this.upload(shared);
     }
     return k;
   }
@@ -142,13 +164,14 @@ export class ForeignCtcTrainer {
   /** Scores [B, T, V] for a padded batch with the current weights (adapters included). */
   async scores(inputs: Record<string, HostTensor>): Promise<HostTensor> {
     const k = await this.ensure(inputs);
-    return (await this.trainer.forward(`fwd:${k}`, inputs))[this.output];
+    return (await this.trainer.forward(`fwd:${k}`, this.feeds(inputs)))[this.output];
   }
 
   async step(b: ForeignBatch, lr: number): Promise<CtcStepResult> {
     const k = await this.ensure(b.inputs);
     // GPU sync point: the scores come to the CPU for the CTC loss.
-    const scores = (await this.trainer.forward(`fwd:${k}`, b.inputs))[this.output];
+    const feeds = this.feeds(b.inputs);
+    const scores = (await this.trainer.forward(`fwd:${k}`, feeds))[this.output];
     const [B, T, V] = scores.dims;
     const ctc = ctcLoss(
       { logits: scores.data as Float32Array, shape: [B, T, V], inputLengths: b.outputLengths, targets: b.targets },
@@ -156,7 +179,7 @@ export class ForeignCtcTrainer {
     );
     const infeasible = ctc.infeasible.reduce((n, x) => n + x, 0);
     if (!Number.isFinite(ctc.loss) || infeasible === B) return { loss: ctc.loss, gradNorm: NaN, skipped: true, infeasible };
-    const r = await this.trainer.step({ ...b.inputs, [SEED_INPUT]: { dtype: 'float32', dims: [B, T, V], data: ctc.grad as Float32Array } }, lr, k);
+    const r = await this.trainer.step({ ...feeds, [SEED_INPUT]: { dtype: 'float32', dims: [B, T, V], data: ctc.grad as Float32Array } }, lr, k);
     return { loss: ctc.loss, gradNorm: r.gradNorm, skipped: r.skipped, infeasible };
   }
 
@@ -195,6 +218,8 @@ export class ForeignCtcTrainer {
   }
 
   dispose(): Promise<void> {
+    for (const t of this.shared.values()) t.dispose();
+    this.shared.clear();
     return this.trainer.dispose();
   }
 }

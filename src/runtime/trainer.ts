@@ -82,8 +82,11 @@ export class Trainer {
     return this.anySession.read(this.state.get(step.input)!).then((t) => (t.data as Float32Array)[0]);
   }
 
-  /** Runs a forward graph on the current parameters; outputs come back to the host. */
-  async forward(key: string, feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
+  /**
+   * Runs a forward graph on the current parameters; outputs come back to the host. Feeds may be
+   * device tensors (frozen weights uploaded once and shared by every graph).
+   */
+  async forward(key: string, feeds: Record<string, HostTensor | DeviceTensor>): Promise<Record<string, HostTensor>> {
     const c = this.compiled.get(key);
     if (!c || c.tg) throw new Error(`no forward graph '${key}'`);
     const all: Record<string, HostTensor | DeviceTensor> = { ...feeds };
@@ -91,7 +94,7 @@ export class Trainer {
     return (await c.session.run(all)).host;
   }
 
-  async step(batch: Record<string, HostTensor>, lr: number, key = 'default'): Promise<StepResult> {
+  async step(batch: Record<string, HostTensor | DeviceTensor>, lr: number, key = 'default'): Promise<StepResult> {
     const c = this.compiled.get(key);
     if (!c?.tg) throw new Error(`no training graph '${key}'`);
     const tg = c.tg;
