@@ -141,6 +141,17 @@ describe('prepareStatic rewrites', () => {
     expect(graph.nodes.every((n) => !n.attrs.axes && !n.attrs.split)).toBe(true);
   });
 
+  it('opset 9: Conv auto_pad, Clip, Pad and Slice attributes', async () => {
+    const bytes = modelOf(9, [
+      node('Conv', ['x', 'w'], ['c'], { auto_pad: { type: 'string', value: 'SAME_UPPER' }, strides: IS([2]) }),
+      node('Clip', ['c'], ['k'], { min: F(-0.5), max: F(0.75) }),
+      node('Pad', ['k'], ['p'], { pads: IS([0, 0, 2, 0, 0, 1]), value: F(0.25) }),
+      node('Slice', ['p'], ['y'], { starts: IS([1]), ends: IS([-1]), axes: IS([2]) }),
+    ], [['x', [2, 3, 9]]], [f32('w', [4, 3, 4], 14)]);
+    const { graph } = await expectSameOutputs(bytes, x([2, 3, 9]));
+    expect(opsOf(graph)).toEqual(['Clip', 'Conv', 'Pad', 'Slice']);
+  });
+
   it('BatchNormalization (inference) folds into a per-channel scale and shift', async () => {
     const bytes = modelOf(14, [node('BatchNormalization', ['x', 'g', 'b', 'mu', 'var'], ['y'], { epsilon: F(1e-3) })], [['x', [2, 4, 6]]], [
       f32('g', [4], 1), f32('b', [4], 2), f32('mu', [4], 3), f32('var', [4], 4, true),
