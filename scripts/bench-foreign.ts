@@ -3,10 +3,17 @@
 // base-size model, how much JS memory they hold, and (with --steps) seconds per LoRA step on
 // onnxruntime-node CPU.
 //
-//   npx tsx scripts/bench-foreign.ts <model.onnx> [--dims input_values=1x16000] [--steps 2] [--threads 1] [--share 4096]
+//   npx tsx scripts/bench-foreign.ts <model.onnx> [--dims input_values=1x16000] [--steps 2] [--threads 1] [--share Infinity]
 //
 // --share N: frozen weights of ≥ N elements are fed to the sessions as shared inputs instead of
-// each session holding them as initializers (ForeignTrainerOptions.shareFrozenAbove).
+// each session holding them as initializers (ForeignTrainerOptions.shareFrozenAbove, default
+// 4096; Infinity keeps them all as initializers).
+//
+// Measured here (wav2vec2-base from torchaudio, 94.4 M parameters, 1 s of audio, LoRA r = 8 on
+// q and v, onnxruntime-node CPU, 1 thread, 2 shared cores): decode 2.3 s; prepareStatic 0.12 s,
+// 1318 → 405 nodes, no new constant bytes; training graph 1706 nodes in 0.07 s; trainer and its
+// first bucket's sessions 0.9 s / rss 0.9 GB shared vs 25 s / 3.0 GB as initializers; a step
+// 0.8 s either way. The int8 file: decode 0.8 s, dequantise 81 MB → 326 MB.
 //
 // A base-size model (wav2vec2-base, 95 M parameters) can be exported with torchaudio:
 // `torchaudio.models.wav2vec2_base(aux_num_out=32)` through `torch.onnx.export` (opset 14).

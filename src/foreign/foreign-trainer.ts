@@ -18,7 +18,7 @@ import { GraphBuilder } from '../engine/builder';
 import { dequantizeModel, isQuantized } from '../engine/dequantize';
 import type { Model, TensorConst } from '../engine/ir';
 import { injectLora, isLoraParam, mergeLora, type LoraAdapter, type LoraConfig } from '../engine/lora-inject';
-import { encodeModel } from '../engine/onnx-proto';
+import { encodeModel, makeModel } from '../engine/onnx-proto';
 import type { OptimizerConfig } from '../engine/optim';
 import { prepareStatic, staticOutputDims } from '../engine/static-graph';
 import { buildTrainingGraph, paramsAsInputs } from '../engine/train-graph';
@@ -44,9 +44,11 @@ export interface ForeignTrainerOptions {
   clipNorm?: number;
   layout?: 'flat' | 'per-parameter';
   /**
-   * Frozen weights of at least this many elements become graph inputs, uploaded once and fed to
-   * every graph (each bucket's forward and training graph), instead of initializers that every
-   * session holds its own copy of. Default: off (Infinity).
+   * Frozen weights of at least this many elements (default 4096; Infinity: none) become graph
+   * inputs, put on the device once and fed to every graph (each bucket's forward and training
+   * graph), instead of initializers that every session holds its own copy of. On wav2vec2-base
+   * (95 M parameters, onnxruntime-node CPU) that took the trainer from 3.0 GB to 0.9 GB resident
+   * and its first bucket's sessions from 25 s to 0.9 s to create, at the same step time.
    */
   shareFrozenAbove?: number;
 }
@@ -75,6 +77,8 @@ export class ForeignCtcTrainer {
   private readonly frames = new Map<string, number>();
   /** Frozen weights fed to every graph (shareFrozenAbove), uploaded once. */
   private readonly shared = new Map<string, DeviceTensor>();
+  /** Identity sessions (one per rank) that copy shared weights to the GPU. */
+  private readonly copiers = new Map<number, Session>();
 
   private constructor(
     readonly trainer: Trainer,
@@ -94,12 +98,42 @@ export class ForeignCtcTrainer {
     const trainer = await Trainer.create(backend, training, k);
     await trainer.addForwardGraph(`fwd:${k}`, forward);
     const t = new ForeignCtcTrainer(trainer, base, o, adapters, output);
-    t.upload(shared);
+    await t.upload(shared);
     return t;
   }
 
-  private upload(weights: TensorConst[]): void {
-    for (const w of weights) if (!this.shared.has(w.name)) this.shared.set(w.name, this.trainer.backend.toDevice({ dtype: w.dtype, dims: w.dims, data: w.data as Float32Array }));
+  /**
+   * Shared frozen weights where the sessions read them. On a device-resident backend (WebGPU) each
+   * is copied to the GPU once, by an Identity session whose output stays there (a host tensor fed
+   * to every run would be uploaded again every run); elsewhere the host array itself is fed.
+   */
+  private async upload(weights: TensorConst[]): Promise<void> {
+    const backend = this.trainer.backend;
+    const onDevice = /webgpu/.test(backend.info.name);
+    for (const w of weights) {
+      if (this.shared.has(w.name)) continue;
+      const host: HostTensor = { dtype: w.dtype, dims: [...w.dims], data: w.data as Float32Array };
+      if (!onDevice) {
+        this.shared.set(w.name, backend.toDevice(host));
+        continue;
+      }
+      let copy = this.copiers.get(w.dims.length);
+      if (!copy) {
+        const dims = w.dims.map((_, i) => `d${i}`);
+        const graph = { name: 'upload', nodes: [{ opType: 'Identity', domain: '', name: 'copy', inputs: ['x'], outputs: ['y'], attrs: {} }], inputs: [{ name: 'x', dtype: 'float32' as const, shape: dims }], outputs: [{ name: 'y', dtype: 'float32' as const, shape: dims }], initializers: [], valueInfo: [] };
+        copy = await backend.createSession(encodeModel(makeModel(graph)), ['y']);
+        this.copiers.set(w.dims.length, copy);
+      }
+      // GPU sync point, once per weight: the upload
+      this.shared.set(w.name, (await copy.run({ x: host }, { keepOnDevice: ['y'] })).device.y);
+    }
+  }
+
+  /** Where the shared frozen weights live, by count (e.g. { 'gpu-buffer': 30 } on WebGPU). */
+  sharedLocations(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const t of this.shared.values()) out[t.location] = (out[t.location] ?? 0) + 1;
+    return out;
   }
 
   /** The batch plus the shared frozen weights. */
@@ -115,7 +149,7 @@ export class ForeignCtcTrainer {
     const trained = ForeignCtcTrainer.trained(o);
     const { graph: prepared } = prepareStatic(base, { inputs: dims, keep: o.trainable });
     const { graph: adapted, adapters } = o.lora ? injectLora(prepared, o.lora) : { graph: prepared, adapters: [] };
-    const shared = adapted.initializers.filter((t) => !trained(t.name) && t.dtype === 'float32' && t.data.length >= (o.shareFrozenAbove ?? Infinity));
+    const shared = adapted.initializers.filter((t) => !trained(t.name) && t.dtype === 'float32' && t.data.length >= (o.shareFrozenAbove ?? 4096));
     const graph = shared.length ? paramsAsInputs(adapted, shared.map((t) => t.name)) : adapted;
     const forward = paramsAsInputs(graph, graph.initializers.filter((t) => trained(t.name)).map((t) => t.name));
     forward.outputs = forward.outputs.filter((v) => v.name === output);
@@ -142,7 +176,7 @@ export class ForeignCtcTrainer {
       const { training, forward, shared } = ForeignCtcTrainer.graphs(this.base, this.o, this.output, dimsOf(inputs));
       await this.trainer.addTrainingGraph(k, training);
       await this.trainer.addForwardGraph(`fwd:${k}`, forward);
-      this.upload(shared);
+      await this.upload(shared);
     }
     return k;
   }
@@ -217,10 +251,12 @@ export class ForeignCtcTrainer {
     };
   }
 
-  dispose(): Promise<void> {
+  async dispose(): Promise<void> {
     for (const t of this.shared.values()) t.dispose();
     this.shared.clear();
-    return this.trainer.dispose();
+    for (const c of this.copiers.values()) await c.release();
+    this.copiers.clear();
+    await this.trainer.dispose();
   }
 }
 
