@@ -9,7 +9,11 @@ import { describe, expect, it } from 'vitest';
 import type { Attr, DType, Graph, Model, Node, TensorConst } from './ir';
 import { decodeModel, encodeModel, makeModel, validateModel } from './onnx-proto';
 import { FOREIGN_OPS, isWebGpuOp } from './op-types';
+import { gradients } from './autodiff';
+import { GraphBuilder } from './builder';
+import * as op from './ops';
 import { prepareStatic, staticOutputDims } from './static-graph';
+import { evaluate } from './testing/eval64';
 import { mulberry32 } from './testing/reference-encoder';
 
 const FIXTURES = new URL('../foreign/fixtures/', import.meta.url);
@@ -199,5 +203,63 @@ describe('prepareStatic rewrites', () => {
   it('refuses an op it cannot handle, naming the node and the op', () => {
     const bytes = modelOf(14, [node('Einsum', ['x', 'x'], ['y'], { equation: { type: 'string', value: 'ij,ij->i' } })], [['x', [2, 4]]], []);
     expect(() => prepareStatic(decodeModel(bytes), { inputs: { x: [2, 4] } })).toThrow(/node 'Einsum_y' \(Einsum\): operator Einsum is not supported/);
+  });
+});
+
+// Lowered ops have no gradient rule of their own: their gradient is the chain of the primitives'
+// rules. Checked here end to end, in float64, against central finite differences of the prepared
+// graph (eval64), with a fixed random upstream gradient.
+describe('gradients through lowered ops', () => {
+  const cases: [string, Uint8Array, number[]][] = [
+    ['InstanceNormalization with affine', modelOf(14, [node('InstanceNormalization', ['x', 'g', 'b'], ['y'], { epsilon: F(1e-3) })], [['x', [2, 3, 5]]], [f32('g', [3], 21), f32('b', [3], 22)]), [2, 3, 5]],
+    ['torch GroupNorm: Reshape, InstanceNorm, Reshape, affine', modelOf(14, [
+      node('Reshape', ['x', 'grp'], ['r']),
+      node('InstanceNormalization', ['r', 'one', 'zero'], ['n'], { epsilon: F(1e-3) }),
+      node('Shape', ['x'], ['xs']),
+      node('Reshape', ['n', 'xs'], ['nb']),
+      node('Mul', ['nb', 'g'], ['m']),
+      node('Add', ['m', 'b'], ['y']),
+    ], [['x', [2, 4, 3]]], [i64('grp', [0, 2, -1]), { name: 'one', dtype: 'float32', dims: [2], data: Float32Array.of(1, 1) }, { name: 'zero', dtype: 'float32', dims: [2], data: Float32Array.of(0, 0) }, f32('g', [4, 1], 23), f32('b', [4, 1], 24)]), [2, 4, 3]],
+    ['GroupNormalization (opset 18)', modelOf(18, [node('GroupNormalization', ['x', 'g', 'b'], ['y'], { num_groups: I(2), epsilon: F(1e-3) })], [['x', [2, 4, 3]]], [f32('g', [2], 25), f32('b', [2], 26)]), [2, 4, 3]],
+    ['BatchNormalization (inference)', modelOf(14, [node('BatchNormalization', ['x', 'g', 'b', 'mu', 'var'], ['y'])], [['x', [2, 3, 4]]], [f32('g', [3], 27), f32('b', [3], 28), f32('mu', [3], 29), f32('var', [3], 30, true)]), [2, 3, 4]],
+    ['LogSoftmax', modelOf(14, [node('LogSoftmax', ['x'], ['y'], { axis: I(-1) })], [['x', [2, 3, 5]]], []), [2, 3, 5]],
+    ['decomposed LayerNorm and erf-GELU, fused', modelOf(14, [
+      node('ReduceMean', ['x'], ['m'], { axes: IS([-1]) }), node('Sub', ['x', 'm'], ['d']), node('Pow', ['d', 'two'], ['p']),
+      node('ReduceMean', ['p'], ['v'], { axes: IS([-1]) }), node('Add', ['v', 'eps'], ['e']), node('Sqrt', ['e'], ['s']),
+      node('Div', ['d', 's'], ['n']), node('Mul', ['n', 'g'], ['ng']), node('Add', ['ng', 'b'], ['ln']),
+      node('Div', ['ln', 'sqrt2'], ['u']), node('Erf', ['u'], ['eu']), node('Add', ['eu', 'one'], ['a1']), node('Mul', ['ln', 'a1'], ['xm']), node('Mul', ['xm', 'half'], ['y']),
+    ], [['x', [2, 3, 6]]], [
+      { name: 'two', dtype: 'float32', dims: [], data: Float32Array.of(2) }, { name: 'eps', dtype: 'float32', dims: [], data: Float32Array.of(1e-5) },
+      { name: 'sqrt2', dtype: 'float32', dims: [], data: Float32Array.of(Math.SQRT2) }, { name: 'one', dtype: 'float32', dims: [], data: Float32Array.of(1) },
+      { name: 'half', dtype: 'float32', dims: [], data: Float32Array.of(0.5) }, f32('g', [6], 31), f32('b', [6], 32),
+    ]), [2, 3, 6]],
+  ];
+
+  it.each(cases)('%s', (_label, bytes, dims) => {
+    const { graph, stats } = prepareStatic(decodeModel(bytes), { inputs: { x: dims } });
+    expect(Object.keys(stats.lowered).length + Object.keys(stats.fused).length).toBeGreaterThan(0);
+    const g = GraphBuilder.fromGraph(graph);
+    g.outputs.splice(0);
+    const y = g.value('y');
+    const n = dims.reduce((a, b) => a * b, 1);
+    const r = g.constant('float32', y.dims, Array.from(randn(40, n)));
+    const loss = op.sumAll(op.mul(y, r));
+    g.output(loss, 'loss');
+    const dx = gradients(g, { loss, wrt: [g.value('x')] }).get('x')!;
+    g.output(dx, 'dx');
+    const built = g.build();
+    const x = Float64Array.from(randn(41, n));
+    const at = (data: Float64Array, outs: string[]) => evaluate(built, { x: { dtype: 'float32', dims, data } }, outs);
+    const analytic = at(x, ['dx']).dx.data as Float64Array;
+    const h = 1e-6;
+    for (let i = 0; i < n; i++) {
+      const shifted = (d: number) => {
+        const xi = Float64Array.from(x);
+        xi[i] += d;
+        return (at(xi, ['loss']).loss.data as Float64Array)[0];
+      };
+      const numeric = (shifted(h) - shifted(-h)) / (2 * h);
+      expect(Math.abs(analytic[i] - numeric), `dx[${i}]`).toBeLessThan(1e-6 + 1e-6 * Math.abs(numeric));
+    }
   });
 });
