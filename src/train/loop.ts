@@ -21,6 +21,11 @@ export interface LoopBatch extends CtcBatch {
   texts: string[];
   /** Seconds of audio in the real items. */
   audioSeconds: number;
+  /**
+   * Valid output frames per item, for models whose time reduction is not ours (imported models,
+   * src/workers/train-foreign.ts); default `lengths` through our model's subsampling.
+   */
+  outputLengths?: number[];
 }
 
 /** What the loop needs of a trainer; CtcTrainer is one. */
@@ -145,7 +150,7 @@ export async function evaluate(trainer: LoopTrainer, data: LoopData, vocab: Voca
     const logits = await trainer.logits(b);
     const [B, T, V] = logits.dims;
     const scores = logits.data as Float32Array;
-    const inputLengths = b.lengths.map(subsampledLength);
+    const inputLengths = b.outputLengths ?? b.lengths.map(subsampledLength);
     const ctc = ctcLoss({ logits: scores, shape: [B, T, V], inputLengths, targets: b.targets }, { blank: vocab.blankId, grad: false, zeroInfinity: true, reduction: 'sum' });
     for (let k = 0; k < b.real; k++) {
       lossSum += ctc.losses[k] / Math.max(1, b.targets[k].length);
