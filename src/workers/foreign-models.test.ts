@@ -10,7 +10,7 @@ import { writeZip } from '../data/zip';
 import { decodeModel } from '../engine/onnx-proto';
 import { ForeignModelError } from '../foreign/errors';
 import { nodeBackend } from '../runtime/node';
-import { describeUpload, foreignCard, ForeignRecognizer, inspectForTraining, isEarshotDirectory, keptFiles, loadForeign, modelInputs, readUpload, type StoredForeign } from './foreign-models';
+import { describeUpload, foreignCard, foreignTranscriber, inspectForTraining, isEarshotDirectory, keptFiles, openForeign, readUpload, type StoredForeign } from './foreign-models';
 
 const FIXTURES = fileURLToPath(new URL('../foreign/fixtures/', import.meta.url));
 
@@ -59,7 +59,7 @@ describe('importing a model from elsewhere', () => {
   it('the same folder as a zip, and a NeMo .onnx with its tokens.txt', async () => {
     const refs = folder('wav2vec2-tiny');
     const zip = writeZip(await Promise.all(refs.map(async (r) => ({ path: r.path, bytes: new Uint8Array(await r.file.arrayBuffer()) }))));
-    const fromZip = await imported([{ path: 'w2v.zip', file: new Blob([zip]) }]);
+    const fromZip = await imported([{ path: 'w2v.zip', file: new Blob([zip as BlobPart]) }]);
     expect(Object.keys(fromZip.files)).toContain('onnx/model.onnx');
     const nemo = await imported(folder('nemo-conformer-tiny').map((r) => ({ ...r, path: r.path.split('/').pop()! })));
     expect(nemo.card.kindLabel).toMatch(/^NeMo .*\(sherpa-onnx NeMo layout\)$/);
@@ -73,7 +73,7 @@ describe('importing a model from elsewhere', () => {
     expect(whisper.message).toMatch(/^whisper-tiny-encdec\/config\.json describes a Whisper model, an encoder–decoder model, which Earshot does not support yet/);
     const lone = await refusal(imported([{ path: 'model.onnx', file: new Blob([readFileSync(join(FIXTURES, 'nemo-conformer-tiny/model.onnx'))]) }]));
     expect(lone.message).toMatch(/^model\.onnx alone is not a model Earshot can use: it needs .*config\.json.*tokens\.txt/);
-    const empty = await refusal(imported([{ path: 'holiday.zip', file: new Blob([writeZip([{ path: 'a/readme.txt', bytes: new Uint8Array(3) }])]) }]));
+    const empty = await refusal(imported([{ path: 'holiday.zip', file: new Blob([writeZip([{ path: 'a/readme.txt', bytes: new Uint8Array(3) }]) as BlobPart]) }]));
     expect(empty.message).toMatch(/^holiday\.zip is a zip but holds no model\.onnx/);
     const noVocab = await refusal(imported(folder('wav2vec2-tiny').filter((r) => !r.path.endsWith('vocab.json'))));
     expect(noVocab.message).toBe("wav2vec2-tiny/vocab.json is missing, so the model's output cannot be turned into text.");
@@ -83,29 +83,15 @@ describe('importing a model from elsewhere', () => {
     expect(await isEarshotDirectory(await readUpload(folder('wav2vec2-tiny')))).toBe(false);
   });
 
-  it('stored blobs load back and transcribe the fixture clip as torch does; padded batches carry lengths and masks', async () => {
+  it('stored blobs open again and transcribe the fixture clip as torch does', async () => {
     const stored = await imported(folder('wav2vec2-tiny'));
-    const loaded = await loadForeign(stored);
-    const rec = await ForeignRecognizer.create(nodeBackend({ threads: 1 }), loaded);
+    const rec = foreignTranscriber(await openForeign(stored, nodeBackend({ threads: 1 })));
     const samples = await decodeMono(new Uint8Array(readFileSync(join(FIXTURES, 'audio/synthetic-vowels.wav'))), 16000);
     const ref = JSON.parse(readFileSync(join(FIXTURES, 'reference-outputs.json'), 'utf8')) as { clips: Record<string, { source: string }>; models: Record<string, { clips: Record<string, { greedy: string }> }> };
     const clip = Object.keys(ref.clips).find((k) => ref.clips[k].source.endsWith('synthetic-vowels.wav'))!;
-    const want = ref.models['wav2vec2-tiny/onnx/model.onnx'].clips[clip].greedy.toLowerCase();
-    expect(await rec.transcribeSamples(samples)).toBe(want);
+    expect(await rec.transcribeSamples(samples)).toBe(ref.models['wav2vec2-tiny/onnx/model.onnx'].clips[clip].greedy.toLowerCase());
     expect(rec.canWrite("a e i o don't")).toBe(true);
-    expect(rec.canWrite('ä')).toBe(false);
+    expect(rec.canWrite('жук')).toBe(false);
     await rec.release();
-
-    const nemo = await loadForeign(await imported(folder('nemo-conformer-tiny').map((r) => ({ ...r, path: r.path.split('/').pop()! }))));
-    const items = [
-      { data: Float32Array.from({ length: 80 * 3 }, (_, i) => i + 1), dims: [80, 3], length: 3 },
-      { data: Float32Array.from({ length: 80 * 2 }, (_, i) => -(i + 1)), dims: [80, 2], length: 2 },
-    ];
-    const inputs = modelInputs(nemo.description, items, 4);
-    expect(inputs.audio_signal.dims).toEqual([2, 80, 4]);
-    const x = inputs.audio_signal.data as Float32Array;
-    expect(Array.from(x.subarray(0, 8))).toEqual([1, 2, 3, 0, 4, 5, 6, 0]);
-    expect(Array.from(x.subarray(80 * 4, 80 * 4 + 8))).toEqual([-1, -2, 0, 0, -3, -4, 0, 0]);
-    expect(inputs.length).toEqual({ dtype: 'int64', dims: [2], data: BigInt64Array.of(3n, 2n) });
   });
 });

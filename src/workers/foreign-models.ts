@@ -7,22 +7,21 @@
 //
 // Our own model directory (config.json "earshot-ctc") keeps its own path (asr-models.ts); this file
 // only says when a choice of files is one.
-import { GREEDY, decodeText, describeDecoding, type Decoding } from '../asr/decode';
+import { GREEDY, type Decoding } from '../asr/decode';
 import type { Model } from '../engine/ir';
 import { gradRules } from '../engine/grad-rules';
-import { findProjections, PROJECTION_KINDS, type ProjectionKind } from '../engine/lora-inject';
-import { decodeModel } from '../engine/onnx-proto';
+import { findProjections, PROJECTION_KINDS } from '../engine/lora-inject';
 import { prepareStatic } from '../engine/static-graph';
 import { ForeignModelError } from '../foreign/errors';
 import { basename, fileSetFromBlobs, readText, type ModelFileSet } from '../foreign/files';
 import { isSystemFile } from '../data/vfile';
-import { floatModel, ForeignRunner } from '../foreign/foreign-trainer';
-import { describeFrontEnd, FrontEndRunner, frontEndSampleRate, type FrontEndOutput } from '../foreign/frontend';
+import { ForeignModel, type ProjectionKindCount } from '../foreign/foreign-model';
+import { floatModel } from '../foreign/foreign-trainer';
+import { describeFrontEnd } from '../foreign/frontend';
 import { detectModelLayout, type LayoutKind, type ModelDescription } from '../foreign/layout';
-import { missingCharacters } from '../foreign/vocab';
 import { readZip } from '../data/zip';
 import { isZip } from '../train/export';
-import type { Backend, HostTensor } from '../runtime/types';
+import type { Backend } from '../runtime/types';
 import type { FileRef } from './asr-protocol';
 
 /** What the model card shows of an imported model; computed once, at import. */
@@ -38,7 +37,7 @@ export interface ForeignCard {
   vocabulary: { kind: 'characters' | 'pieces'; size: number; blank: string; file: string; tokens: string[] };
   frontEnd: string;
   /** LoRA can go into these projections (MatMul/Gemm with a constant weight), by kind, with counts. */
-  projections: { kind: ProjectionKind; count: number }[];
+  projections: ProjectionKindCount[];
   output: 'logits' | 'logProbs';
   parameters: number;
   bytes: number;
@@ -154,9 +153,13 @@ export function inspectForTraining(d: ModelDescription, model: Model): { project
       throw new ForeignModelError('unsupported-graph', d.onnx.path, `has the op ${n.opType}${n.name ? ` (node "${n.name}")` : ''}, which has no gradient rule in Earshot, so the model cannot be fine-tuned`);
     }
   }
-  const counts = new Map<ProjectionKind, number>();
-  for (const p of findProjections(float.graph)) counts.set(p.kind, (counts.get(p.kind) ?? 0) + 1);
-  return { projections: PROJECTION_KINDS.filter((k) => counts.has(k)).map((kind) => ({ kind, count: counts.get(kind)! })) };
+  const found = findProjections(float.graph);
+  return {
+    projections: PROJECTION_KINDS.flatMap((kind) => {
+      const of = found.filter((p) => p.kind === kind);
+      return of.length ? [{ kind, count: of.length, example: of[0].module }] : [];
+    }),
+  };
 }
 
 /** Input length of one second of audio: samples for a waveform, feature frames for log-mel. */
@@ -164,48 +167,11 @@ function oneSecondLength(d: ModelDescription): number {
   return d.frontEnd.kind === 'waveform' ? d.frontEnd.sampleRate : Math.round(d.frontEnd.config.sampleRate / d.frontEnd.config.hopLength);
 }
 
-/** The model's input dims for a batch of `batch` items padded to `length` (samples or frames). */
-export function exampleDims(d: ModelDescription, length: number, batch = 1): Record<string, number[]> {
+/** The model's input dims for one item of `length` (samples or frames). */
+function exampleDims(d: ModelDescription, length: number): Record<string, number[]> {
   const fe = d.frontEnd;
-  const signal = fe.kind === 'waveform' ? [batch, length] : fe.layout === 'mel-major' ? [batch, fe.config.nMels, length] : [batch, length, fe.config.nMels];
-  return Object.fromEntries(d.inputs.map((i) => [i.name, i.role === 'signal' ? signal : i.role === 'length' ? [batch] : [batch, length]]));
-}
-
-/**
- * The model's inputs for items computed by its front end, padded with zeros to `length` along
- * time: the signal, and the valid length or attention mask per item where the graph takes one.
- */
-export function modelInputs(d: ModelDescription, items: readonly FrontEndOutput[], length: number): Record<string, HostTensor> {
-  const B = items.length;
-  const fe = d.frontEnd;
-  const out: Record<string, HostTensor> = {};
-  for (const input of d.inputs) {
-    const dims = exampleDims(d, length, B)[input.name];
-    if (input.role === 'signal') {
-      const data = new Float32Array(dims.reduce((a, b) => a * b, 1));
-      items.forEach((it, b) => {
-        const n = Math.min(it.length, length);
-        if (fe.kind === 'log-mel' && fe.layout === 'mel-major') {
-          // [mels, frames] rows are copied one mel at a time into the wider padded rows
-          for (let m = 0; m < fe.config.nMels; m++) data.set(it.data.subarray(m * it.length, m * it.length + n), (b * fe.config.nMels + m) * length);
-        } else {
-          const per = fe.kind === 'waveform' ? 1 : fe.config.nMels;
-          data.set(it.data.subarray(0, n * per), b * length * per);
-        }
-      });
-      out[input.name] = { dtype: 'float32', dims, data };
-    } else {
-      const lengths = items.map((it) => Math.min(it.length, length));
-      const int32 = input.elemType === 'int32';
-      if (input.role === 'length') out[input.name] = int32 ? { dtype: 'int32', dims, data: Int32Array.from(lengths) } : { dtype: 'int64', dims, data: BigInt64Array.from(lengths.map(BigInt)) };
-      else {
-        const mask = int32 ? new Int32Array(B * length) : new BigInt64Array(B * length);
-        lengths.forEach((n, b) => (int32 ? (mask as Int32Array).fill(1, b * length, b * length + n) : (mask as BigInt64Array).fill(1n, b * length, b * length + n)));
-        out[input.name] = int32 ? { dtype: 'int32', dims, data: mask as Int32Array } : { dtype: 'int64', dims, data: mask as BigInt64Array };
-      }
-    }
-  }
-  return out;
+  const signal = fe.kind === 'waveform' ? [1, length] : fe.layout === 'mel-major' ? [1, fe.config.nMels, length] : [1, length, fe.config.nMels];
+  return Object.fromEntries(d.inputs.map((i) => [i.name, i.role === 'signal' ? signal : i.role === 'length' ? [1] : [1, length]]));
 }
 
 /** The card of a described model, with what inspectForTraining found. */
@@ -248,31 +214,14 @@ export function keptFiles(u: Upload, d: ModelDescription): Record<string, Blob> 
   return out;
 }
 
-/** A stored imported model's description and ONNX bytes (read in the worker that runs it). */
-export interface LoadedForeign {
-  stored: StoredForeign;
-  description: ModelDescription;
-  onnx: Uint8Array;
-}
-
-export async function loadForeign(stored: StoredForeign): Promise<LoadedForeign> {
+/** A stored imported model, opened on a backend (its files read from IndexedDB's blobs in this worker). */
+export function openForeign(stored: StoredForeign, backend: Backend): Promise<ForeignModel> {
   const set = fileSetFromBlobs(Object.entries(stored.files).map(([path, file]) => ({ path, file })));
-  const description = await detectModelLayout(set, { onnx: stored.onnx });
-  const onnx = new Uint8Array(await stored.files[stored.onnx].arrayBuffer());
-  return { stored, description, onnx };
-}
-
-/** The decoded graph of a loaded model, for training (weights are views of the file's bytes where the format allows). */
-export function foreignGraph(l: LoadedForeign): Model {
-  return decodeModel(l.onnx);
+  return ForeignModel.open(set, backend, { onnx: stored.onnx });
 }
 
 export function foreignDecoding(stored: StoredForeign): Decoding {
   return stored.decoding && stored.decoding.beamWidth > 1 ? { beamWidth: stored.decoding.beamWidth } : GREEDY;
-}
-
-export function describeForeignDecoding(stored: StoredForeign): string {
-  return describeDecoding(foreignDecoding(stored));
 }
 
 /** What transcription, evaluation and the card's scores need of a model, ours or imported. */
@@ -284,48 +233,12 @@ export interface Transcriber {
   release(): Promise<void>;
 }
 
-/** An imported model's audio → text: its own front end, its graph (any length), CTC decoding with its vocabulary. */
-export class ForeignRecognizer implements Transcriber {
-  private readonly frontEnd: FrontEndRunner;
-
-  private constructor(
-    readonly loaded: LoadedForeign,
-    private readonly runner: ForeignRunner,
-    private readonly decoding: Decoding,
-  ) {
-    this.frontEnd = new FrontEndRunner(loaded.description.frontEnd);
-  }
-
-  static async create(backend: Backend, loaded: LoadedForeign, onnx: Uint8Array = loaded.onnx): Promise<ForeignRecognizer> {
-    return new ForeignRecognizer(loaded, await ForeignRunner.create(backend, onnx, loaded.description.output.name), foreignDecoding(loaded.stored));
-  }
-
-  get sampleRate(): number {
-    return frontEndSampleRate(this.loaded.description.frontEnd);
-  }
-
-  canWrite(text: string): boolean {
-    return missingCharacters(this.loaded.description.vocab, text).length === 0;
-  }
-
-  async transcribeSamples(samples: Float32Array): Promise<string> {
-    const d = this.loaded.description;
-    const input = this.frontEnd.compute(samples);
-    if (input.length === 0) return '';
-    let scores: HostTensor;
-    try {
-      scores = await this.runner.scores(modelInputs(d, [input], input.length));
-    } catch (e) {
-      // too short for the model's convolutions: nothing to transcribe
-      if (input.length < 2 * oneSecondLength(d) / 10) return '';
-      throw e;
-    }
-    if (scores.dims[1] === 0) return '';
-    return decodeText(scores.data as Float32Array, d.vocab.vocab, this.decoding, d.output.kind);
-  }
-
-  release(): Promise<void> {
-    return this.runner.dispose();
-  }
+/** An imported model as a Transcriber, decoding as its stored settings say. */
+export function foreignTranscriber(model: ForeignModel, decoding: Decoding = GREEDY): Transcriber {
+  return {
+    canWrite: (text) => model.unspellable(text).length === 0,
+    sampleRate: model.sampleRate,
+    transcribeSamples: (samples) => model.transcribe(samples, decoding),
+    release: () => model.release(),
+  };
 }
-
