@@ -1,9 +1,10 @@
 // Where models come from: the base model shipped with the app (public/models/base/, fetched from
 // this origin only), or a model stored in the app's IndexedDB (imported from disk or fine-tuned).
 // Used by both workers.
-import { describeDecoding } from '../asr/decode';
 import { countParameters } from '../asr/model';
 import { MODEL_FILES, OPTIONAL_MODEL_FILES, readModelDir, type LoadedModel } from '../asr/model-dir';
+import { describeDecoding } from '../asr/decode';
+import { foreignDecoding, type ForeignCard, type StoredForeign } from './foreign-models';
 import { appDb } from './train-db';
 
 export const BUILTIN_BASE_ID = 'builtin:base';
@@ -36,7 +37,15 @@ export async function loadModelFiles(id: string): Promise<{ name: string; files:
   }
   const m = await (await appDb()).get('models', id);
   if (!m) throw new ModelMissingError(`Model ${id} is no longer stored. Import it again.`);
+  if (m.foreign) throw new ForeignModelUnsupported(m.name);
   return { name: m.name, files: m.files };
+}
+
+/** What only our own model directories can do yet (adapter files, teaching words), asked of a model from elsewhere. */
+export class ForeignModelUnsupported extends Error {
+  constructor(name: string) {
+    super(`${name} is a model from elsewhere: this works only with Earshot's own model directories so far`);
+  }
 }
 
 export interface ModelSummary {
@@ -46,7 +55,10 @@ export interface ModelSummary {
   bytes: number;
   parameters: number;
   vocabulary: string[];
-  arch: LoadedModel['config']['arch'];
+  /** Our own model's architecture; absent for a model from elsewhere (see `foreign`). */
+  arch?: LoadedModel['config']['arch'];
+  /** A model from elsewhere: its kind, vocabulary, front end and projections. */
+  foreign?: ForeignCard;
   adapters: string;
   /** How transcripts are decoded (greedy, or beam search with the model's word LM). */
   decoding: string;
@@ -78,4 +90,21 @@ export async function loadModel(id: string): Promise<{ model: LoadedModel; summa
   const model = readModelDir(files);
   const source = id === BUILTIN_BASE_ID ? 'builtin' : ((await (await appDb()).get('models', id))?.source ?? 'imported');
   return { model, summary: summarize(id, name, source, files, model) };
+}
+
+/** The card of a stored model from elsewhere. */
+export function summarizeForeign(id: string, name: string, source: ModelSummary['source'], stored: StoredForeign, card = ''): ModelSummary {
+  const c = stored.card;
+  return {
+    id,
+    name,
+    source,
+    bytes: Object.values(stored.files).reduce((n, f) => n + f.size, 0),
+    parameters: c.parameters,
+    vocabulary: c.vocabulary.tokens.map((t) => (t === ' ' ? '␣' : t)),
+    adapters: 'none',
+    decoding: describeDecoding(foreignDecoding(stored)),
+    foreign: c,
+    card,
+  };
 }

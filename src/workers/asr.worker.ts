@@ -7,23 +7,79 @@ import { readModelDir, ModelDirError, type LoadedModel } from '../asr/model-dir'
 import { Recognizer } from '../asr/recognizer';
 import { fileStem } from '../data/file-name';
 import { DataStore } from '../data/storage';
+import type { BackendChoice } from '../runtime/backend-choice';
 import type { Backend } from '../runtime/types';
+import { writeZip } from '../data/zip';
+import { decodeModel } from '../engine/onnx-proto';
+import { ForeignModelError } from '../foreign/errors';
+import { basename } from '../foreign/files';
+import { ADAPTER_FILE } from '../foreign/foreign-model';
 import { wasmBackend } from '../runtime/web';
 import { adaptedModelDir } from '../train/adapters';
 import { modelFilesFromUpload, modelZip } from '../train/export';
 import { teachWords } from '../train/personal-lm';
-import { loadModel, loadModelFiles, summarize, type ModelSummary } from './asr-models';
-import type { AsrApi } from './asr-protocol';
+import { BUILTIN_BASE_ID, loadModel, loadModelFiles, summarize, summarizeForeign, type ModelSummary } from './asr-models';
+import type { AsrApi, ImportModelResult } from './asr-protocol';
 import { backendFor, type BackendPreference } from './backend-select';
-import { scoreOnValidation, validationUtterances } from './score-model';
-import { appDb } from './train-db';
+import { describeUpload, foreignCard, foreignDecoding, foreignTranscriber, inspectForTraining, isEarshotDirectory, keptFiles, openForeign, readUpload, timeForeignForward, type StoredForeign, type Upload } from './foreign-models';
+import { nativeTranscriber, scoreOnValidation, validationUtterances, type Transcriber } from './score-model';
+import { appDb, type StoredModel } from './train-db';
 
-const recognizers = new Map<string, Promise<{ rec: Recognizer; backend: Backend; summary: ModelSummary; pref: BackendPreference }>>();
+interface Running {
+  rec: Transcriber;
+  backend: Backend;
+  summary: ModelSummary;
+  pref: BackendPreference;
+}
+
+const recognizers = new Map<string, Promise<Running>>();
 /** The user's backend choice for transcription (the Model card's "Run on"); 'auto' = measured fastest. */
 let preference: BackendPreference = 'auto';
 
-/** The recognizer of a model (created once per backend preference); `loaded` saves reading the model again when the caller just did. */
-async function recognizer(modelId: string, loaded?: { model: LoadedModel; summary: ModelSummary }) {
+/** A stored model from elsewhere, or undefined for our own (and the shipped base model). */
+async function storedForeign(modelId: string): Promise<StoredModel | undefined> {
+  if (modelId === BUILTIN_BASE_ID) return undefined;
+  const m = await (await appDb()).get('models', modelId);
+  return m?.foreign ? m : undefined;
+}
+
+/** Makes the transcriber on the chosen backend, falling back to WASM when WebGPU cannot create its session. */
+async function onBackend(backend: Backend, choice: BackendChoice, make: (b: Backend) => Promise<Transcriber>): Promise<{ rec: Transcriber; backend: Backend }> {
+  const chosen: Backend = { ...backend, info: { ...backend.info, choice } };
+  try {
+    return { rec: await make(chosen), backend: chosen };
+  } catch (e) {
+    if (backend.info.name !== 'webgpu') throw e;
+    const reason = `WebGPU could not run this model (${(e as Error).message})`;
+    const wasm = wasmBackend({}, reason);
+    const fallback: Backend = { ...wasm, info: { ...wasm.info, choice: { ...choice, chosen: 'wasm', reason } } };
+    return { rec: await make(fallback), backend: fallback };
+  }
+}
+
+async function createRunning(modelId: string, pref: BackendPreference, loaded?: { model: LoadedModel; summary: ModelSummary }): Promise<Running> {
+  const foreign = loaded ? undefined : await storedForeign(modelId);
+  if (foreign) {
+    const stored = foreign.foreign!;
+    const summary = summarizeForeign(modelId, foreign.name, foreign.source, stored, foreignCardText(foreign));
+    const time = async (b: Backend) => {
+      const m = await openForeign(stored, b);
+      try {
+        return await timeForeignForward(m);
+      } finally {
+        await m.release();
+      }
+    };
+    const { backend, choice } = await backendFor({ id: `foreign:${modelId}`, time }, pref);
+    return { ...(await onBackend(backend, choice, async (b) => foreignTranscriber(await openForeign(stored, b), foreignDecoding(stored)))), summary, pref };
+  }
+  const { model, summary } = loaded ?? (await loadModel(modelId));
+  const { backend, choice } = await backendFor({ onnx: model.onnx, nMels: model.config.arch.nMels }, pref);
+  return { ...(await onBackend(backend, choice, async (b) => nativeTranscriber(await Recognizer.create(b, model)))), summary, pref };
+}
+
+/** The transcriber of a model (created once per backend preference); `loaded` saves reading our own model again when the caller just did. */
+async function recognizer(modelId: string, loaded?: { model: LoadedModel; summary: ModelSummary }): Promise<Running> {
   let r = recognizers.get(modelId);
   if (r) {
     const old = await r.catch(() => undefined);
@@ -34,38 +90,45 @@ async function recognizer(modelId: string, loaded?: { model: LoadedModel; summar
     }
   }
   if (!r) {
-    const pref = preference;
-    r = (async () => {
-      const { model, summary } = loaded ?? (await loadModel(modelId));
-      const { backend, choice } = await backendFor({ onnx: model.onnx, nMels: model.config.arch.nMels }, pref);
-      const chosen: Backend = { ...backend, info: { ...backend.info, choice } };
-      try {
-        return { rec: await Recognizer.create(chosen, model), backend: chosen, summary, pref };
-      } catch (e) {
-        if (backend.info.name !== 'webgpu') throw e;
-        const reason = `WebGPU could not run this model (${(e as Error).message})`;
-        const wasm = wasmBackend({}, reason);
-        const fallback: Backend = { ...wasm, info: { ...wasm.info, choice: { ...choice, chosen: 'wasm', reason } } };
-        return { rec: await Recognizer.create(fallback, model), backend: fallback, summary, pref };
-      }
-    })();
+    r = createRunning(modelId, preference, loaded);
     recognizers.set(modelId, r);
     r.catch(() => recognizers.delete(modelId));
   }
   return r;
 }
 
+/** The text the card's "Model card" shows for a model from elsewhere: what was fine-tuned, if it was. */
+function foreignCardText(m: StoredModel): string {
+  return m.foreign?.note ?? '';
+}
+
+/**
+ * A model from elsewhere in the files picked: described, checked for fine-tuning, its files kept
+ * as blobs (the ONNX file is read here, in the worker, for the check; the page never holds it).
+ */
+async function importForeign(u: Upload, name: string | undefined): Promise<ImportModelResult> {
+  const d = await describeUpload(u);
+  const onnx = await u.set.get(d.onnx.path)!.read();
+  const card = foreignCard(d, inspectForTraining(d, decodeModel(onnx)), onnx.length);
+  const stored: StoredForeign = { kind: d.kind, files: keptFiles(u, d), onnx: card.onnx, card };
+  const id = crypto.randomUUID();
+  const title = name ?? (u.zip ? u.zip.replace(/\.zip$/i, '') : d.root ? d.root.split('/').pop()! : fileStem(basename(d.onnx.path), 'model'));
+  await (await appDb()).put('models', { id, name: title, source: 'imported', createdAt: Date.now(), files: {}, foreign: stored });
+  return { ok: true, summary: summarizeForeign(id, title, 'imported', stored) };
+}
+
 const api: AsrApi = {
   async load(modelId, pref) {
     if (pref) preference = pref;
-    const loaded = await loadModel(modelId);
-    const { backend } = await recognizer(modelId, loaded);
-    const { summary } = loaded;
+    const loaded = (await storedForeign(modelId)) ? undefined : await loadModel(modelId);
+    const { backend, summary } = await recognizer(modelId, loaded);
     return { summary, backend: backend.info };
   },
 
   async importModel(refs, name) {
     try {
+      const upload = await readUpload(refs);
+      if (!(await isEarshotDirectory(upload))) return await importForeign(upload, name);
       const zip = refs.find((r) => r.path.toLowerCase().endsWith('.zip'));
       const files = await modelFilesFromUpload(await Promise.all((zip ? [zip] : refs).map(async (r) => ({ path: r.path, bytes: new Uint8Array(await r.file.arrayBuffer()) }))));
       const model = readModelDir(files);
@@ -75,7 +138,7 @@ const api: AsrApi = {
       await (await appDb()).put('models', { id, name: title, source: 'imported', createdAt: Date.now(), files });
       return { ok: true, summary: summarize(id, title, 'imported', files, model) };
     } catch (e) {
-      return { ok: false, problems: e instanceof ModelDirError ? e.problems : [(e as Error).message] };
+      return { ok: false, problems: e instanceof ModelDirError || e instanceof ForeignModelError ? e.problems : [(e as Error).message] };
     }
   },
 
@@ -136,6 +199,14 @@ const api: AsrApi = {
   async exportModel(modelId) {
     const m = await (await appDb()).get('models', modelId);
     if (!m) throw new Error(`model ${modelId} is not stored`);
+    if (m.foreign) {
+      // the layout it came in, under one folder, with the adapter file beside the model's own files
+      const folder = fileStem(m.name, 'model');
+      const entries: { path: string; bytes: Uint8Array; compress?: boolean }[] = await Promise.all(Object.entries(m.foreign.files).map(async ([path, blob]) => ({ path: `${folder}/${path}`, bytes: new Uint8Array(await blob.arrayBuffer()), compress: !/\.onnx$/i.test(path) })));
+      if (m.adapter) entries.push({ path: `${folder}/${ADAPTER_FILE}`, bytes: m.adapter, compress: false });
+      const zip = writeZip(entries);
+      return transfer({ zip, fileName: `${folder}.zip`, adapter: m.adapter }, [zip.buffer as ArrayBuffer]);
+    }
     const zip = modelZip(m.files);
     return transfer({ zip, fileName: `${fileStem(m.name, 'model')}.zip`, adapter: m.adapter }, [zip.buffer as ArrayBuffer]);
   },

@@ -25,15 +25,22 @@ function make(name: WebBackendName, choice: BackendChoice): Promise<Backend> | B
 /** One measurement at a time per worker (two models loading at once would time each other). */
 let measuring: Promise<unknown> = Promise.resolve();
 
-/** The backend for `model` (its model.onnx bytes and mel bins) under the user's preference, and why. */
-export async function backendFor(model: { onnx: Uint8Array; nMels: number }, pref: BackendPreference = 'auto'): Promise<{ backend: Backend; choice: BackendChoice }> {
+/**
+ * What a backend is measured on: our model (its model.onnx bytes and mel bins, timed on synthetic
+ * features), or a model from elsewhere, timed by its own forward pass on one second of audio and
+ * kept under its stored id (its content never changes under that id).
+ */
+export type BackendSubject = { onnx: Uint8Array; nMels: number } | { id: string; time(backend: Backend): Promise<number> };
+
+/** The backend for `model` under the user's preference, and why. */
+export async function backendFor(model: BackendSubject, pref: BackendPreference = 'auto'): Promise<{ backend: Backend; choice: BackendChoice }> {
   const lost = webGpuLostReason();
   if (lost) {
     const choice: BackendChoice = { chosen: 'wasm', how: 'only', reason: `${lost}; reload the page to try WebGPU again`, timings: [], audioSeconds: 0 };
     return { backend: wasmBackend({}, choice.reason), choice };
   }
   const probe = await probeWebGpu();
-  const key = cacheKey({ modelSha256: await sha256(model.onnx), adapter: probe.ok ? probe.adapter : undefined, threads: wasmThreads() });
+  const key = cacheKey({ modelSha256: 'id' in model ? model.id : await sha256(model.onnx), adapter: probe.ok ? probe.adapter : undefined, threads: wasmThreads() });
   const stored = (await (await db()).get('choices', key)) as BackendChoice | undefined;
   if (pref !== 'auto') {
     const choice = asUserChoice(pref, stored);
@@ -56,7 +63,7 @@ export async function backendFor(model: { onnx: Uint8Array; nMels: number }, pre
     for (const name of ['wasm', 'webgpu'] as const) {
       try {
         const backend = name === 'webgpu' ? await webGpuBackend() : wasmBackend({}, 'measuring');
-        timings.push({ name, ms: await timeForward(backend, model.onnx, model.nMels) });
+        timings.push({ name, ms: 'id' in model ? await model.time(backend) : await timeForward(backend, model.onnx, model.nMels) });
       } catch (e) {
         timings.push({ name, error: (e as Error).message });
       }

@@ -21,8 +21,10 @@ import { describeFrontEnd } from '../foreign/frontend';
 import { detectModelLayout, type LayoutKind, type ModelDescription } from '../foreign/layout';
 import { readZip } from '../data/zip';
 import { isZip } from '../train/export';
+import { MEASURE_AUDIO_SECONDS, measureFeatures } from '../runtime/measure';
 import type { Backend } from '../runtime/types';
 import type { FileRef } from './asr-protocol';
+import type { Transcriber } from './score-model';
 
 /** What the model card shows of an imported model; computed once, at import. */
 export interface ForeignCard {
@@ -54,6 +56,8 @@ export interface StoredForeign {
   card: ForeignCard;
   /** How transcripts are decoded (greedy unless set). */
   decoding?: { beamWidth: number };
+  /** For a fine-tuned model: what was trained on what, and what its export holds (the card's text). */
+  note?: string;
 }
 
 /** Files picked for import, by normalised path; a zip is unpacked (in this worker). */
@@ -224,15 +228,6 @@ export function foreignDecoding(stored: StoredForeign): Decoding {
   return stored.decoding && stored.decoding.beamWidth > 1 ? { beamWidth: stored.decoding.beamWidth } : GREEDY;
 }
 
-/** What transcription, evaluation and the card's scores need of a model, ours or imported. */
-export interface Transcriber {
-  /** Whether the model can write a normalised transcript (every character in its vocabulary). */
-  canWrite(text: string): boolean;
-  readonly sampleRate: number;
-  transcribeSamples(samples: Float32Array): Promise<string>;
-  release(): Promise<void>;
-}
-
 /** An imported model as a Transcriber, decoding as its stored settings say. */
 export function foreignTranscriber(model: ForeignModel, decoding: Decoding = GREEDY): Transcriber {
   return {
@@ -241,4 +236,21 @@ export function foreignTranscriber(model: ForeignModel, decoding: Decoding = GRE
     transcribeSamples: (samples) => model.transcribe(samples, decoding),
     release: () => model.release(),
   };
+}
+
+/**
+ * Median milliseconds of transcribing one second of synthetic audio on the model's backend (after
+ * a warm-up run, which compiles and allocates): what the backend choice compares.
+ */
+export async function timeForeignForward(model: ForeignModel, runs = 2): Promise<number> {
+  const samples = measureFeatures(Math.round(MEASURE_AUDIO_SECONDS * model.sampleRate), 1).map((x) => 0.05 * x);
+  await model.scores(samples);
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await model.scores(samples);
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[(times.length - 1) >> 1];
 }

@@ -14,7 +14,7 @@ import { memoryFile } from '../data/vfile';
 import { text, toneWav } from '../data/testing/sample-datasets';
 import { nodeBackend } from '../runtime/node';
 import { modelCard, type FineTuneRecord } from '../train/export';
-import { measureForCard, scoreOnValidation, validationUtterances } from './score-model';
+import { measureForCard, nativeTranscriber, scoreOnValidation, validationUtterances } from './score-model';
 
 const ARCH = { nMels: 80, dModel: 16, heads: 2, blocks: 1, ffDim: 32, convKernel: 3, vocabSize: 29 };
 
@@ -40,7 +40,7 @@ describe('validation metrics', () => {
 
     // Evaluate's path: the same function over a recognizer of the model
     const rec = await Recognizer.create(nodeBackend(), tuned);
-    const evaluated = await scoreOnValidation(rec, store, await validationUtterances(store, [ds.id]));
+    const evaluated = await scoreOnValidation(nativeTranscriber(rec), store, await validationUtterances(store, [ds.id]));
     await rec.release();
     expect([evaluated.wer, evaluated.cer]).toEqual([card!.fineTuned.wer, card!.fineTuned.cer]);
 

@@ -15,6 +15,25 @@ import type { Backend } from '../runtime/types';
 import type { Metrics } from '../train/export';
 import { scoreTranscripts, type Score } from '../train/score';
 
+/** What transcription, evaluation and the card's scores need of a model, ours or one from elsewhere (foreign-models.ts). */
+export interface Transcriber {
+  /** Whether the model can write a normalised transcript (every character in its vocabulary). */
+  canWrite(text: string): boolean;
+  readonly sampleRate: number;
+  transcribeSamples(samples: Float32Array): Promise<string>;
+  release(): Promise<void>;
+}
+
+/** Our own model as a Transcriber (imported models: foreignTranscriber). */
+export function nativeTranscriber(rec: Recognizer): Transcriber {
+  return {
+    canWrite: (text) => outOfVocab(rec.model.vocab, text).length === 0,
+    sampleRate: rec.model.config.frontEnd.sampleRate,
+    transcribeSamples: (samples) => rec.transcribeSamples(samples),
+    release: () => rec.release(),
+  };
+}
+
 /** The validation utterances of the datasets, in dataset then storage order. */
 export async function validationUtterances(store: DataStore, datasetIds: readonly string[]): Promise<Utterance[]> {
   return (await Promise.all(datasetIds.map((d) => store.listUtterances(d)))).flat().filter((u) => u.split === 'validation' && u.text);
@@ -25,17 +44,17 @@ export async function validationUtterances(store: DataStore, datasetIds: readonl
  * scored on the same utterances.
  */
 export async function scoreOnValidation(
-  rec: Recognizer,
+  rec: Transcriber,
   store: DataStore,
   utts: readonly Utterance[],
   o: { audio?: Map<string, Float32Array>; onProgress?(done: number, total: number): void } = {},
 ): Promise<Score> {
-  const usable = utts.filter((u) => outOfVocab(rec.model.vocab, u.text).length === 0);
+  const usable = utts.filter((u) => rec.canWrite(u.text));
   const audio = o.audio ?? new Map<string, Float32Array>();
   const items = [];
   for (const [i, u] of usable.entries()) {
     let samples = audio.get(u.id);
-    if (!samples) audio.set(u.id, (samples = await utteranceSamples(await store.getAudio(u.id), u, rec.model.config.frontEnd.sampleRate)));
+    if (!samples) audio.set(u.id, (samples = await utteranceSamples(await store.getAudio(u.id), u, rec.sampleRate)));
     items.push({ id: u.id, ref: u.text, hyp: await rec.transcribeSamples(samples) });
     o.onProgress?.(i + 1, usable.length);
   }
@@ -61,7 +80,7 @@ export async function measureForCard(
   if (utts.length === 0) return undefined;
   const audio = new Map<string, Float32Array>();
   const measure = async ({ model, decoding }: { model: LoadedModel; decoding: string }) => {
-    const rec = await Recognizer.create(backend, model);
+    const rec = nativeTranscriber(await Recognizer.create(backend, model));
     try {
       return metricsOf(await scoreOnValidation(rec, store, utts, { audio }), decoding);
     } finally {

@@ -5,7 +5,9 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { LoopPosition } from '../train/loop';
 import type { AdapterChoice } from '../train/adapters';
+import type { ProjectionKind } from '../engine/lora-inject';
 import type { Metrics } from '../train/export';
+import type { StoredForeign } from './foreign-models';
 
 export const APP_DB_NAME = 'earshot-app';
 
@@ -14,10 +16,12 @@ export interface StoredModel {
   name: string;
   source: 'imported' | 'fine-tuned';
   createdAt: number;
-  /** The model directory's files by name (model.onnx, config.json, tokens.txt, README.md). */
+  /** The model directory's files by name (model.onnx, config.json, tokens.txt, README.md); empty for a model from elsewhere. */
   files: Record<string, Uint8Array>;
   /** For fine-tuned models: the adapter-only file. */
   adapter?: Uint8Array;
+  /** A model from elsewhere (issue 12): its own layout's files as blobs, and its card. */
+  foreign?: StoredForeign;
 }
 
 export interface TrainSettings {
@@ -36,6 +40,11 @@ export interface TrainSettings {
    * model then keeps them in personal.txt. Absent (older runs): on.
    */
   personalLm?: boolean;
+  /**
+   * For a model from elsewhere: the projection kinds LoRA adapts (of those its import found), with
+   * the rank and alpha of `adapter`. Absent: attention q and v, as the LoRA paper.
+   */
+  projections?: ProjectionKind[];
 }
 
 export type RunStatus = 'running' | 'paused' | 'failed' | 'finished' | 'stopped' | 'diverged';

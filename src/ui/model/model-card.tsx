@@ -3,6 +3,7 @@ import type { Metrics } from '../../train/export';
 import { useApp } from '../../store/app-store';
 import { pct } from '../format';
 import { BackendLine } from './backend-line';
+import { ForeignRows } from './foreign-card';
 
 /** Size, parameters, vocabulary, metrics of the current model, and the backend that runs it. */
 export function ModelCard() {
@@ -10,23 +11,35 @@ export function ModelCard() {
   if (!model) return null;
   const m = model.metrics as { base?: Metrics; fineTuned?: Metrics } | undefined;
   return (
-    <article className="card" data-testid="model-card">
+    <article className="card" data-testid="model-card" data-foreign={model.foreign?.kind}>
       <h3>{model.name}</h3>
       <dl>
         <dt>Size</dt>
         <dd data-testid="model-size">{formatBytes(model.bytes)}</dd>
         <dt>Parameters</dt>
         <dd data-testid="model-parameters">{model.parameters.toLocaleString('en')}</dd>
-        <dt>Architecture</dt>
-        <dd>
-          {model.arch.blocks} blocks × d_model {model.arch.dModel}, {model.arch.heads} heads, {model.arch.nMels} mel bins; adapters: {model.adapters}
-        </dd>
+        {model.foreign ? (
+          <ForeignRows c={model.foreign} />
+        ) : (
+          model.arch && (
+            <>
+              <dt>Architecture</dt>
+              <dd>
+                {model.arch.blocks} blocks × d_model {model.arch.dModel}, {model.arch.heads} heads, {model.arch.nMels} mel bins; adapters: {model.adapters}
+              </dd>
+            </>
+          )
+        )}
         <dt>Decoding</dt>
         <dd data-testid="model-decoding">{model.decoding}</dd>
-        <dt>Vocabulary</dt>
-        <dd data-testid="model-vocab">
-          {model.vocabulary.length} tokens: <code>{model.vocabulary.join(' ')}</code>
-        </dd>
+        {!model.foreign && (
+          <>
+            <dt>Vocabulary</dt>
+            <dd data-testid="model-vocab">
+              {model.vocabulary.length} tokens: <code>{model.vocabulary.join(' ')}</code>
+            </dd>
+          </>
+        )}
         {m && (
           <>
             <dt>Validation metrics</dt>

@@ -3,6 +3,8 @@ import { applyAdapter, importModel, selectModelId, teachWords } from '../../stor
 import type { FileRef } from '../../workers/asr-protocol';
 import { takeFiles } from '../file-input';
 import { ModelCard } from './model-card';
+import { modelFilesFromDrop } from './model-drop';
+import { useState } from 'react';
 
 const refs = (files: readonly File[]): FileRef[] => files.map((f) => ({ path: f.webkitRelativePath || f.name, file: f }));
 
@@ -26,6 +28,7 @@ function OneFile(p: { label: string; testId: string; accept: string; onFile: (f:
 
 /** The current model: its card, the backend running it, choosing another and importing one. */
 export function ModelPanel() {
+  const [over, setOver] = useState(false);
   const status = useApp((s) => s.modelStatus);
   const messages = useApp((s) => s.modelMessages);
   const modelId = useApp((s) => s.modelId);
@@ -57,14 +60,31 @@ export function ModelPanel() {
         </ul>
       )}
       <ModelCard />
-      <fieldset>
+      <fieldset
+        data-testid="model-drop-zone"
+        className={over ? 'drop-over' : undefined}
+        onDragOver={(e) => {
+          e.preventDefault();
+          setOver(true);
+        }}
+        onDragLeave={() => setOver(false)}
+        onDrop={(e) => {
+          e.preventDefault();
+          setOver(false);
+          void modelFilesFromDrop(e.dataTransfer).then(importModel);
+        }}
+      >
         <legend>Import a model</legend>
-        <p>A model directory (model.onnx, config.json, tokens.txt, README.md, and lm.arpa and personal.txt when it decodes with a word LM) or the zip that Export produces. It is checked, then kept in this browser.</p>
+        <p>
+          Choose or drop a model folder or its zip. Earshot reads its own model directories (and the zip Export produces), and CTC models from elsewhere: a Hugging Face / Optimum / Transformers.js
+          folder (<code>config.json</code>, <code>vocab.json</code>, <code>preprocessor_config.json</code>, <code>onnx/model.onnx</code>) of wav2vec2, HuBERT, WavLM…, or a sherpa-onnx NeMo
+          CTC model (<code>model.onnx</code> with <code>tokens.txt</code>). It is checked — encoder–decoder models such as Whisper are not supported yet — then kept in this browser.
+        </p>
         <label>
           Files or zip <input data-testid="model-import-files" type="file" multiple accept=".zip,.onnx,.json,.txt,.md,.arpa" onChange={(e) => void importModel(refs(takeFiles(e.target)))} />
         </label>{' '}
         <label>
-          Folder <input type="file" ref={(el) => el?.setAttribute('webkitdirectory', '')} onChange={(e) => void importModel(refs(takeFiles(e.target)))} />
+          Folder <input data-testid="model-import-folder" type="file" ref={(el) => el?.setAttribute('webkitdirectory', '')} onChange={(e) => void importModel(refs(takeFiles(e.target)))} />
         </label>
       </fieldset>
       <fieldset>
