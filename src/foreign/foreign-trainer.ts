@@ -149,7 +149,11 @@ export class ForeignCtcTrainer {
     const trained = ForeignCtcTrainer.trained(o);
     const { graph: prepared } = prepareStatic(base, { inputs: dims, keep: o.trainable });
     const { graph: adapted, adapters } = o.lora ? injectLora(prepared, o.lora) : { graph: prepared, adapters: [] };
-    const shared = adapted.initializers.filter((t) => !trained(t.name) && t.dtype === 'float32' && t.data.length >= (o.shareFrozenAbove ?? 4096));
+    // Only the file's own weights are shared (prepareStatic passes them through by reference): a
+    // constant folded for this bucket (NeMo's relative position table sliced to 2T − 1) has the
+    // same name in every bucket but not the same shape, and must stay this graph's own.
+    const original = new Map(base.graph.initializers.map((t) => [t.name, t.data]));
+    const shared = adapted.initializers.filter((t) => !trained(t.name) && t.dtype === 'float32' && t.data.length >= (o.shareFrozenAbove ?? 4096) && original.get(t.name) === t.data);
     const graph = shared.length ? paramsAsInputs(adapted, shared.map((t) => t.name)) : adapted;
     const forward = paramsAsInputs(graph, graph.initializers.filter((t) => trained(t.name)).map((t) => t.name));
     forward.outputs = forward.outputs.filter((v) => v.name === output);
