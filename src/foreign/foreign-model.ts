@@ -80,7 +80,7 @@ export class ForeignModel {
     readonly description: ModelDescription,
     private readonly files: ModelFileSet,
     private readonly backend: Backend,
-    private readonly runner: ForeignRunner,
+    private runner: ForeignRunner,
   ) {
     this.frontEnd = new FrontEndRunner(description.frontEnd);
   }
@@ -120,12 +120,12 @@ export class ForeignModel {
   /**
    * The graph's inputs for a batch: the signal padded with zeros to the longest item along its time
    * axis, the length ([B], for NeMo) and the attention mask ([B, S], 1 on real samples) where the
-   * graph takes them.
+   * graph takes them. `padTo` pads further, to a bucket's length (static training shapes).
    */
-  inputs(items: readonly FrontEndOutput[]): Record<string, HostTensor> {
+  inputs(items: readonly FrontEndOutput[], padTo = 0): Record<string, HostTensor> {
     const d = this.description;
     const B = items.length;
-    const maxLen = Math.max(...items.map((x) => x.length));
+    const maxLen = Math.max(padTo, ...items.map((x) => x.length));
     const timeAxis = d.frontEnd.kind === 'log-mel' && d.frontEnd.layout === 'mel-major' ? 1 : 0;
     const dims = [...items[0].dims];
     dims[timeAxis] = maxLen;
@@ -235,13 +235,25 @@ export class ForeignModel {
     );
   }
 
-  /** A padded training batch: inputs, exact output frames per item, targets in the model's vocabulary. */
-  batch(trainer: ForeignCtcTrainer, items: readonly ForeignExample[]): ForeignBatch {
+  /** A padded training batch: inputs (padded to `padTo` at least), exact output frames per item, targets in the model's vocabulary. */
+  batch(trainer: ForeignCtcTrainer, items: readonly ForeignExample[], padTo = 0): ForeignBatch {
     return {
-      inputs: this.inputs(items.map((x) => x.input)),
+      inputs: this.inputs(items.map((x) => x.input), padTo),
       outputLengths: items.map((x) => trainer.outputFrames(this.itemDims(x.input))),
       targets: items.map((x) => encodeTarget(this.vocab, normalizeText(x.text))),
     };
+  }
+
+  /**
+   * Makes the trainer's adapted model this model's: inference runs the merged model from now on,
+   * and a later trainer or export starts from it.
+   */
+  async adopt(trainer: ForeignCtcTrainer): Promise<void> {
+    const merged = await trainer.mergedModel();
+    const runner = await ForeignRunner.create(this.backend, encodeModel(merged), this.description.output.name);
+    await this.runner.dispose();
+    this.runner = runner;
+    this.float = merged;
   }
 
   /**
