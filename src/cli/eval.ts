@@ -1,11 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { decodeMono } from '../audio/decode';
-import { describeDecoding, GREEDY } from '../asr/decode';
-import { Recognizer } from '../asr/recognizer';
 import { cer, wer } from '../asr/wer';
-import { nodeBackend } from '../runtime/node';
-import { loadModelFromDisk } from './model-files';
+import { openRecognizer, type DecodeFlags } from './open-model';
 
 interface Row {
   audio_filepath: string;
@@ -51,9 +48,10 @@ export function readManifest(file: string): ManifestRow[] {
  * WER and CER of a model on a manifest, both after the project's text normalization
  * (src/asr/text-normalize.ts) of reference and hypothesis. The last stdout line is one JSON object.
  */
-export async function runEval(modelDir: string, manifest: string, o: { threads?: number; beam?: number; greedy?: boolean; limit?: number }): Promise<number> {
-  const model = loadModelFromDisk(modelDir);
-  const rec = await Recognizer.create(nodeBackend({ threads: o.threads }), model);
+export async function runEval(modelPath: string, manifest: string, o: DecodeFlags & { threads?: number; limit?: number; precision?: 'full' | 'quantized' }): Promise<number> {
+  const rec = await openRecognizer(modelPath, o);
+  for (const n of rec.notes) process.stderr.write(`[eval] ${n}\n`);
+  const sr = rec.sampleRate;
   const rows = readManifest(manifest).slice(0, o.limit);
   const refs: string[] = [];
   const hyps: string[] = [];
@@ -62,14 +60,13 @@ export async function runEval(modelDir: string, manifest: string, o: { threads?:
   const t0 = performance.now();
   for (const [i, r] of rows.entries()) {
     try {
-      let samples = await decodeMono(new Uint8Array(readFileSync(r.path)), model.config.frontEnd.sampleRate, r.path);
+      let samples = await decodeMono(new Uint8Array(readFileSync(r.path)), sr, r.path);
       if (r.offset || r.duration) {
-        const sr = model.config.frontEnd.sampleRate;
         const start = Math.round((r.offset ?? 0) * sr);
         samples = samples.subarray(start, r.duration ? start + Math.round(r.duration * sr) : undefined);
       }
-      audioSeconds += samples.length / model.config.frontEnd.sampleRate;
-      hyps.push(await rec.transcribeSamples(samples, { beamWidth: o.beam, decoding: o.greedy ? GREEDY : undefined }));
+      audioSeconds += samples.length / sr;
+      hyps.push(await rec.transcribe(samples));
       refs.push(r.text);
     } catch (e) {
       failed++;
@@ -92,8 +89,9 @@ export async function runEval(modelDir: string, manifest: string, o: { threads?:
       x_realtime: +(audioSeconds / wallSeconds).toFixed(1),
       word_errors: { sub: w.sub, del: w.del, ins: w.ins, ref_words: w.refLength },
       normalization: 'earshot text-normalize (Whisper-English-like) on reference and hypothesis',
-      decoding: describeDecoding(o.greedy ? GREEDY : model.decoding, o.beam),
-      model: modelDir,
+      decoding: rec.decoding,
+      model: modelPath,
+      layout: rec.layout,
       manifest,
     }),
   );

@@ -1,16 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { GREEDY } from '../asr/decode';
-import { Recognizer } from '../asr/recognizer';
-import { nodeBackend } from '../runtime/node';
-import { loadModelFromDisk } from './model-files';
+import { decodeMono } from '../audio/decode';
+import { openRecognizer, type DecodeFlags } from './open-model';
 
 /** Prints "<file>\t<text>" per file; an unreadable file is reported on stderr and the rest still run. */
-export async function runTranscribe(modelDir: string, files: string[], o: { threads?: number; beam?: number; greedy?: boolean }): Promise<number> {
-  const rec = await Recognizer.create(nodeBackend({ threads: o.threads }), loadModelFromDisk(modelDir));
+export async function runTranscribe(model: string, files: string[], o: DecodeFlags & { threads?: number; precision?: 'full' | 'quantized' }): Promise<number> {
+  const rec = await openRecognizer(model, o);
+  for (const n of rec.notes) process.stderr.write(`[transcribe] ${n}\n`);
   let failed = 0;
   for (const file of files) {
     try {
-      const text = await rec.transcribeFile(new Uint8Array(readFileSync(file)), file, { beamWidth: o.beam, decoding: o.greedy ? GREEDY : undefined });
+      const text = await rec.transcribe(await decodeMono(new Uint8Array(readFileSync(file)), rec.sampleRate, file));
       process.stdout.write(`${file}\t${text}\n`);
     } catch (e) {
       failed++;
