@@ -105,6 +105,7 @@ export function summarizeForeign(id: string, name: string, source: ModelSummary[
     adapters: 'none',
     decoding: describeDecoding(foreignDecoding(stored)),
     foreign: c,
+    metrics: stored.metrics,
     card,
   };
 }

@@ -24,6 +24,8 @@ import { isZip } from '../train/export';
 import { MEASURE_AUDIO_SECONDS, measureFeatures } from '../runtime/measure';
 import type { Backend } from '../runtime/types';
 import type { FileRef } from './asr-protocol';
+import type { BackendSubject } from './backend-select';
+import type { Metrics } from '../train/export';
 import type { Transcriber } from './score-model';
 
 /** What the model card shows of an imported model; computed once, at import. */
@@ -58,6 +60,8 @@ export interface StoredForeign {
   decoding?: { beamWidth: number };
   /** For a fine-tuned model: what was trained on what, and what its export holds (the card's text). */
   note?: string;
+  /** For a fine-tuned model: validation WER/CER of the model it started from and of itself. */
+  metrics?: { base?: Metrics; fineTuned?: Metrics };
 }
 
 /** Files picked for import, by normalised path; a zip is unpacked (in this worker). */
@@ -171,11 +175,11 @@ function oneSecondLength(d: ModelDescription): number {
   return d.frontEnd.kind === 'waveform' ? d.frontEnd.sampleRate : Math.round(d.frontEnd.config.sampleRate / d.frontEnd.config.hopLength);
 }
 
-/** The model's input dims for one item of `length` (samples or frames). */
-function exampleDims(d: ModelDescription, length: number): Record<string, number[]> {
+/** The model's input dims for `batch` items padded to `length` (samples or frames). */
+export function exampleDims(d: ModelDescription, length: number, batch = 1): Record<string, number[]> {
   const fe = d.frontEnd;
-  const signal = fe.kind === 'waveform' ? [1, length] : fe.layout === 'mel-major' ? [1, fe.config.nMels, length] : [1, length, fe.config.nMels];
-  return Object.fromEntries(d.inputs.map((i) => [i.name, i.role === 'signal' ? signal : i.role === 'length' ? [1] : [1, length]]));
+  const signal = fe.kind === 'waveform' ? [batch, length] : fe.layout === 'mel-major' ? [batch, fe.config.nMels, length] : [batch, length, fe.config.nMels];
+  return Object.fromEntries(d.inputs.map((i) => [i.name, i.role === 'signal' ? signal : i.role === 'length' ? [batch] : [batch, length]]));
 }
 
 /** The card of a described model, with what inspectForTraining found. */
@@ -236,6 +240,19 @@ export function foreignTranscriber(model: ForeignModel, decoding: Decoding = GRE
     transcribeSamples: (samples) => model.transcribe(samples, decoding),
     release: () => model.release(),
   };
+}
+
+/** What the backend choice measures for a stored model from elsewhere (backend-select.ts). */
+export function foreignBackendSubject(id: string, stored: StoredForeign): BackendSubject {
+  const time = async (b: Backend) => {
+    const m = await openForeign(stored, b);
+    try {
+      return await timeForeignForward(m);
+    } finally {
+      await m.release();
+    }
+  };
+  return { id: `foreign:${id}`, time };
 }
 
 /**

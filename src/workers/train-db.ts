@@ -47,6 +47,15 @@ export interface TrainSettings {
   projections?: ProjectionKind[];
 }
 
+/** LoRA targets when the settings name none: attention q and v (the LoRA paper), else fused q/k/v, else every kind found but 'other'. */
+export function defaultProjections(found: readonly { kind: ProjectionKind }[]): ProjectionKind[] {
+  const kinds = found.map((p) => p.kind);
+  const qv = kinds.filter((k) => k === 'attention.q' || k === 'attention.v');
+  if (qv.length) return qv;
+  if (kinds.includes('attention.qkv')) return ['attention.qkv'];
+  return kinds.filter((k) => k !== 'other');
+}
+
 export type RunStatus = 'running' | 'paused' | 'failed' | 'finished' | 'stopped' | 'diverged';
 
 /** Chart history: [step, value] pairs. */

@@ -4,24 +4,18 @@
 // keeps the run's record and last checkpoint in IndexedDB, and at the end stores the fine-tuned
 // model (LoRA merged) with its adapter-only file.
 import { expose } from 'comlink';
-import { readModelDir, type LoadedModel } from '../asr/model-dir';
 import { DataStore } from '../data/storage';
 import { decodeCheckpoint, encodeCheckpoint } from '../runtime/checkpoint';
-import type { Backend } from '../runtime/types';
-import { destroyWebGpuDeviceForTesting, wasmBackend, webGpuBackend, webGpuLostReason } from '../runtime/web';
-import { adapterConfig, encodeAdapterFile, trainableFor } from '../train/adapters';
-import { CtcTrainer } from '../train/ctc-trainer';
-import { fineTunedModelDir, type FineTuneRecord, type Metrics } from '../train/export';
-import { personalLm } from '../train/personal-lm';
-import { CLIP_NORM, recipeOptimizer } from '../train/recipe';
+import { destroyWebGpuDeviceForTesting, webGpuLostReason } from '../runtime/web';
+import type { Metrics } from '../train/export';
 import { checkpointPosition, evaluate, trainLoop, type LoopControl, type LoopEvent, type LoopPosition } from '../train/loop';
-import { loadModel, summarize } from './asr-models';
-import { measureForCard } from './score-model';
-import { backendFor } from './backend-select';
-import { augmentConfig, IdbTrainData } from './train-data';
-import { appDb, emptyHistory, updateRun, type RunRecord, type TrainSettings } from './train-db';
-import { PROGRESS_MS, type RunOutcome, type StartRequest, type StepPoint, type TrainApi, type TrainEvent } from './train-protocol';
 import type { StepMeasurement } from '../train/plan';
+import { CLIP_NORM, recipeOptimizer } from '../train/recipe';
+import { BUILTIN_BASE_ID } from './asr-models';
+import { foreignJob } from './train-foreign';
+import { appDb, emptyHistory, updateRun, type RunRecord, type TrainSettings } from './train-db';
+import { nativeJob, type JobOptions, type TrainJob } from './train-job';
+import { PROGRESS_MS, type RunOutcome, type StartRequest, type StepPoint, type TrainApi, type TrainEvent } from './train-protocol';
 
 class Control implements LoopControl {
   stopRequested = false;
@@ -44,15 +38,6 @@ class Control implements LoopControl {
 let control: Control | undefined;
 let busy = false;
 
-/** `asker`: who asked for `choice` (the training settings, or the Resume on WASM button). */
-async function makeBackend(choice: TrainSettings['backend'], model: LoadedModel, asker = 'chosen in the training settings'): Promise<Backend> {
-  if (choice === 'wasm') return wasmBackend({}, asker);
-  if (choice === 'webgpu') return await webGpuBackend();
-  // 'auto': the backend measured fastest for this model here (measured once, shared with transcription)
-  const { backend, choice: why } = await backendFor({ onnx: model.onnx, nMels: model.config.arch.nMels });
-  return backend.info.name === 'webgpu' ? { ...backend, info: { ...backend.info, device: `${backend.info.device} — ${why.reason}` } } : backend;
-}
-
 /** Errors that mean the GPU is gone or full, rather than a bug: the run can continue from its checkpoint. */
 function isDeviceError(e: unknown): boolean {
   return /device (was )?lost|devicelost|out of memory|\boom\b|allocation|GPUBuffer|mapAsync|webgpu/i.test(String((e as Error)?.message ?? e));
@@ -70,32 +55,31 @@ async function measureStep(req: StartRequest): Promise<StepMeasurement & { backe
   await measuring;
   if (busy) throw new Error('a training run is in progress');
   busy = true;
-  let trainer: CtcTrainer | undefined;
+  let job: TrainJob | undefined;
   const store = await DataStore.open();
   try {
-    const { model } = await loadModel(req.modelId);
-    const s = req.settings;
-    const data = await new IdbTrainData(store, model.vocab, model.config.frontEnd, { batchSeconds: Math.min(8, s.batchSeconds), stretch: 1 }, augmentConfig({ specAugment: false, speed: false, noise: false }), s.seed).init(req.datasetIds);
-    const backend = await makeBackend(s.backend, model);
-    trainer = await CtcTrainer.create(
-      backend,
-      { arch: model.config.arch, adapters: adapterConfig(s.adapter, model.config.adapters), weights: model.weights, seed: s.seed, trainable: trainableFor(s.adapter, model.config.arch), optimizer: { kind: 'adamw', weightDecay: 0.01 }, clipNorm: 5, blank: model.vocab.blankId },
-      data.firstShape(),
-    );
+    job = await prepare({ modelId: req.modelId, datasetIds: req.datasetIds, settings: req.settings, backend: req.settings.backend, optimizer: { kind: 'adamw', weightDecay: 0.01 }, clipNorm: 5, measuring: true }, store);
+    const { trainer, data } = job;
     const batch = await data.trainBatch(0, 0);
     await trainer.step(batch, 0); // warm-up: the first step compiles and allocates
     const t0 = performance.now();
     await trainer.step(batch, 0);
     const stepMs = performance.now() - t0;
     const t1 = performance.now();
-    await evaluate(trainer, data, model.vocab, 0, model.decoding);
+    await evaluate(trainer, data, job.vocab, 0, job.baseDecoding);
     const validationMs = performance.now() - t1;
-    return { stepMs, batchAudioSeconds: batch.audioSeconds, validationMs, trainSeconds: data.trainSeconds, backend: backend.info.name };
+    return { stepMs, batchAudioSeconds: batch.audioSeconds, validationMs, trainSeconds: data.trainSeconds, backend: job.backend.info.name };
   } finally {
-    await trainer?.dispose().catch(() => undefined);
+    await job?.trainer.dispose().catch(() => undefined);
     store.close();
     busy = false;
   }
+}
+
+/** The job for the run's model: our own directory, or a model from elsewhere. */
+async function prepare(o: JobOptions, store: DataStore): Promise<TrainJob> {
+  const stored = o.modelId === BUILTIN_BASE_ID ? undefined : await (await appDb()).get('models', o.modelId);
+  return stored?.foreign ? foreignJob(o, stored, store) : nativeJob(o, store);
 }
 
 async function run(record: RunRecord, resumeFrom: { bytes: Uint8Array; position: LoopPosition } | undefined, backendChoice: TrainSettings['backend'], onEvent: (e: TrainEvent) => void): Promise<RunOutcome> {
@@ -105,7 +89,7 @@ async function run(record: RunRecord, resumeFrom: { bytes: Uint8Array; position:
   const ctl = (control = new Control());
   const runId = record.id;
   const status = (s: Extract<TrainEvent, { type: 'status' }>['status'], extra: Partial<Extract<TrainEvent, { type: 'status' }>> = {}) => onEvent({ type: 'status', runId, status: s, ...extra });
-  let trainer: CtcTrainer | undefined;
+  let job: TrainJob | undefined;
   let store: DataStore | undefined;
   let pending: StepPoint[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -118,35 +102,20 @@ async function run(record: RunRecord, resumeFrom: { bytes: Uint8Array; position:
   };
   try {
     status('preparing');
-    const { model, summary } = await loadModel(record.baseModelId);
     store = await DataStore.open();
     const s = record.settings;
-    const data = await new IdbTrainData(store, model.vocab, model.config.frontEnd, { batchSeconds: s.batchSeconds, stretch: s.augment.speed ? 1.12 : 1 }, augmentConfig(s.augment), s.seed).init(record.datasetIds);
     // a resume on another backend than the settings' was asked for by the Resume button
-    const backend = await makeBackend(backendChoice, model, resumeFrom && backendChoice !== s.backend ? 'chosen when resuming ("Resume on WASM")' : undefined);
+    job = await prepare(
+      { modelId: record.baseModelId, datasetIds: record.datasetIds, settings: s, backend: backendChoice, asker: resumeFrom && backendChoice !== s.backend ? 'chosen when resuming ("Resume on WASM")' : undefined, optimizer: recipeOptimizer(), clipNorm: CLIP_NORM },
+      store,
+    );
+    const { trainer, data, backend } = job;
     const epochSteps = await data.epochLength(0);
     const totalSteps = record.totalSteps || (s.length.unit === 'epochs' ? Math.max(1, Math.round(s.length.value * epochSteps)) : s.length.value);
     record = await updateRun(runId, { totalSteps, backend: `${backend.info.name}: ${backend.info.device}`, status: 'running', message: undefined });
     status('running', { backend: record.backend, totalSteps });
 
-    trainer = await CtcTrainer.create(
-      backend,
-      {
-        arch: model.config.arch,
-        adapters: adapterConfig(s.adapter, model.config.adapters),
-        weights: model.weights,
-        seed: s.seed,
-        trainable: trainableFor(s.adapter, model.config.arch),
-        optimizer: recipeOptimizer(),
-        clipNorm: CLIP_NORM,
-        blank: model.vocab.blankId,
-      },
-      data.firstShape(),
-    );
     const history = record.history;
-    // after step 0 (the base model), validation decodes as the fine-tuned model will: with the
-    // personal LM of the training transcripts when the settings ask for it
-    const personal = s.personalLm !== false ? personalLm(model, data.train.map((u) => u.text)) : undefined;
     let from: LoopPosition | undefined;
     if (resumeFrom) {
       const c = decodeCheckpoint(resumeFrom.bytes);
@@ -156,7 +125,7 @@ async function run(record: RunRecord, resumeFrom: { bytes: Uint8Array; position:
       for (const k of Object.keys(history) as (keyof typeof history)[]) history[k] = history[k].filter(([step]) => step <= from!.step);
     } else {
       // Adapters start as the identity (LoRA B = 0, bottleneck up = 0): step 0 is the base model.
-      const base = await evaluate(trainer, data, model.vocab, 0, model.decoding, (done, total) => onEvent({ type: 'validating', runId, step: 0, done, total }));
+      const base = await evaluate(trainer, data, job.vocab, 0, job.baseDecoding, (done, total) => onEvent({ type: 'validating', runId, step: 0, done, total }));
       record = await updateRun(runId, { baseMetrics: { wer: base.wer, cer: base.cer, utterances: base.utterances } });
       history.valLoss.push([0, base.valLoss]);
       history.wer.push([0, base.wer]);
@@ -199,8 +168,8 @@ async function run(record: RunRecord, resumeFrom: { bytes: Uint8Array; position:
     const outcome = await trainLoop({
       trainer,
       data,
-      vocab: model.vocab,
-      decoding: personal?.decoding ?? model.decoding,
+      vocab: job.vocab,
+      decoding: job.decoding,
       settings: { schedule: { peakLr: s.peakLr, warmupSteps: s.warmupSteps, totalSteps }, evalEvery: s.evalEvery, checkpointEvery: s.checkpointEvery },
       control: ctl,
       from,
@@ -238,52 +207,11 @@ async function run(record: RunRecord, resumeFrom: { bytes: Uint8Array; position:
     }
 
     // finished or stopped: the model as trained so far becomes a model of its own.
-    const weights = await trainer.weights();
-    const pos = outcome.position;
-    const fineTuned = lastEval ?? saved.fineTunedMetrics;
     const datasets = await Promise.all(record.datasetIds.map((id) => store!.getDataset(id)));
-    const fr: FineTuneRecord = {
-      baseModel: { name: summary.name, parameters: summary.parameters },
-      data: { datasets: datasets.map((d) => d?.name ?? '?'), trainUtterances: data.train.length, validationUtterances: data.validation.length, trainSeconds: data.trainSeconds },
-      training: {
-        adapter: s.adapter,
-        peakLr: s.peakLr,
-        warmupSteps: s.warmupSteps,
-        steps: pos.step,
-        skippedSteps: pos.skipped,
-        batchSeconds: s.batchSeconds,
-        augmentation: Object.entries(s.augment).filter(([, on]) => on).map(([k]) => k).join(', ') || 'none',
-        backend: record.backend ?? backend.info.name,
-        minutes: pos.elapsedMs / 60000,
-      },
-      metrics: { base: saved.baseMetrics, fineTuned },
-      ...(personal ? { languageModel: { personalSentences: personal.texts.length, personalShare: personal.share } } : {}),
-      createdAt: new Date().toISOString(),
-    };
-    let files = fineTunedModelDir(model as LoadedModel, weights, s.adapter, fr, personal);
-    // The card keeps the numbers Evaluate shows for these two models (score-model.ts), measured on
-    // the saved model itself, not the chart's padded-batch estimates.
-    try {
-      const tuned = readModelDir(files);
-      const measured = await measureForCard(backend, store, record.datasetIds, {
-        base: { model, decoding: summary.decoding },
-        fineTuned: { model: tuned, decoding: summarize('', '', 'fine-tuned', files, tuned).decoding },
-      });
-      if (measured) {
-        fr.metrics = measured;
-        files = fineTunedModelDir(model as LoadedModel, weights, s.adapter, fr, personal);
-      }
-    } catch (e) {
-      const note = `estimated during training on padded batches (measuring the saved model failed: ${(e as Error).message})`;
-      fr.metrics = { base: fr.metrics.base && { ...fr.metrics.base, decoding: note }, fineTuned: fr.metrics.fineTuned && { ...fr.metrics.fineTuned, decoding: note } };
-      files = fineTunedModelDir(model as LoadedModel, weights, s.adapter, fr, personal);
-    }
-    const adapter = encodeAdapterFile({ weights, choice: s.adapter, arch: model.config.arch, baseModel: summary.name, baseAdapters: model.config.adapters });
-    const resultModelId = crypto.randomUUID();
-    const name = `${summary.name} + ${datasets.map((d) => d?.name).join(', ')} (${pos.step} steps)`;
-    await (await appDb()).put('models', { id: resultModelId, name, source: 'fine-tuned', createdAt: Date.now(), files, adapter });
+    const { modelId: resultModelId, metrics } = await job.save({ record, saved, position: outcome.position, lastEval, datasetNames: datasets.map((d) => d?.name ?? '?'), store });
+    const pos = outcome.position;
     const finalStatus = outcome.kind === 'finished' ? 'finished' : 'stopped';
-    await updateRun(runId, { status: finalStatus, history, baseMetrics: fr.metrics.base, fineTunedMetrics: fr.metrics.fineTuned, resultModelId, position: pos });
+    await updateRun(runId, { status: finalStatus, history, baseMetrics: metrics.base, fineTunedMetrics: metrics.fineTuned, resultModelId, position: pos });
     status(finalStatus);
     return { runId, status: finalStatus, resultModelId };
   } catch (e) {
@@ -293,7 +221,7 @@ async function run(record: RunRecord, resumeFrom: { bytes: Uint8Array; position:
     status('failed', { message });
     return { runId, status: 'failed', message, deviceLost: isDeviceError(e) };
   } finally {
-    await trainer?.dispose().catch(() => undefined);
+    await job?.trainer.dispose().catch(() => undefined);
     store?.close();
     control = undefined;
     busy = false;

@@ -35,6 +35,11 @@ export function ExportPanel() {
         The zip holds a model directory — <code>model.onnx</code> (adapters merged into the weights; runs in any onnxruntime), <code>config.json</code>, <code>tokens.txt</code>, the base model's word language model <code>lm.arpa</code> if it has one, and a model card recording the base model, the data, the
         training settings and the before/after metrics. Import it back in the Model panel. The adapter-only file is the small delta for sharing with someone who has the same base model.
       </p>
+      <p>
+        A model fine-tuned from one made elsewhere is exported in the layout it came in — the same file names (a Hugging Face folder with <code>onnx/model.onnx</code>, or sherpa-onnx's{' '}
+        <code>model.onnx</code> with <code>tokens.txt</code>), the fine-tuned model in place of the original's — so Transformers.js or sherpa-onnx load it back, with{' '}
+        <code>adapter.safetensors</code> (the LoRA adapter alone) beside it.
+      </p>
       {models.length === 0 ? (
         <p>No fine-tuned model yet: train one first.</p>
       ) : (
