@@ -12,6 +12,8 @@ import { fineTuneForeign, type ForeignUtterance } from '../foreign/foreign-finet
 import type { ForeignModel } from '../foreign/foreign-model';
 import type { LoraTarget } from '../asr/model';
 import { CLIP_NORM, recipeOptimizer, stepsFor, warmupFor, type Recipe } from '../train/recipe';
+// The app's import check, so the CLI refuses what the Model panel refuses, in the same sentence.
+import { inspectForTraining } from '../workers/foreign-models';
 import { readManifest } from './eval';
 
 /** Our LoRA targets (src/train/adapters.ts) as the projection kinds of an imported graph. */
@@ -94,6 +96,8 @@ async function score(m: ForeignModel, val: ForeignUtterance[]): Promise<{ wer: n
 export async function finetuneForeign(o: ForeignFinetuneOptions): Promise<ForeignFinetuneResult> {
   const { model: m, recipe: r, log } = o;
   if (r.adapter.kind !== 'lora') throw new Error(`--adapter ${r.adapter.kind} is for Earshot's own models; an imported model fine-tunes with LoRA (--adapter lora --targets q,k,v,o,ff1,ff2)`);
+  // a static graph, a gradient rule for every op between signal and scores: else a ForeignModelError
+  inspectForTraining(m.description, await m.model());
   const found = new Set((await m.projectionKinds()).map((k) => k.kind));
   const targets = [...new Set(r.adapter.targets.flatMap((t) => TARGET_KINDS[t]))].filter((k) => found.has(k));
   log(m.summary());

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMono } from '../audio/decode';
+import { decodeModel, encodeModel } from '../engine/onnx-proto';
 import { fineTuneForeign } from '../foreign/foreign-finetune';
 import { ForeignModel } from '../foreign/foreign-model';
 import { detectModelLayout } from '../foreign/layout';
@@ -96,6 +97,19 @@ describe('earshot CLI on imported models', () => {
     const noVocab = await cli('eval', '--model', lone, '--manifest', join(dir, 'none.jsonl'));
     expect(noVocab.code).toBe(1);
     expect(noVocab.stderr.trim().split('\n')).toEqual(["tokens.txt is missing beside model.onnx, so the model's output cannot be turned into text."]);
+
+    // an op the engine has no gradient rule for: transcribes, but finetune refuses before training
+    const model = decodeModel(new Uint8Array(readFileSync(join(FIXTURES, 'nemo-conformer-tiny/model.onnx'))));
+    model.graph.nodes.find((n) => n.opType === 'Relu')!.opType = 'Softplus';
+    const softplus = join(dir, 'softplus');
+    mkdirSync(softplus);
+    writeFileSync(join(softplus, 'model.onnx'), encodeModel(model));
+    copyFileSync(join(FIXTURES, 'nemo-conformer-tiny/tokens.txt'), join(softplus, 'tokens.txt'));
+    writeFileSync(join(dir, 'one.jsonl'), JSON.stringify({ audio_filepath: join(FIXTURES, 'audio/synthetic-vowels.wav'), text: 'a e i o' }) + '\n');
+    const noRule = await cli('finetune', '--model', softplus, '--train', join(dir, 'one.jsonl'), '--out', join(dir, 'y'), '--steps', '2');
+    expect(noRule.code).toBe(1);
+    expect(noRule.stderr.trim().split('\n').pop()).toBe("softplus/model.onnx cannot be made into a static training graph: node '/encoder/pre_encode/conv/conv.1/Relu' (Softplus): operator Softplus is not supported.");
+    expect(existsSync(join(dir, 'y'))).toBe(false);
 
     const bottleneck = await cli('finetune', '--model', join(FIXTURES, 'wav2vec2-tiny'), '--train', join(dir, 'none.jsonl'), '--out', join(dir, 'x'), '--adapter', 'bottleneck');
     expect(bottleneck.code).not.toBe(0);
