@@ -21,7 +21,7 @@ import { teachWords } from '../train/personal-lm';
 import { BUILTIN_BASE_ID, loadModel, loadModelFiles, summarize, summarizeForeign, type ModelSummary } from './asr-models';
 import type { AsrApi, ImportModelResult } from './asr-protocol';
 import { backendFor, type BackendPreference } from './backend-select';
-import { describeUpload, foreignCard, foreignDecoding, foreignTranscriber, inspectForTraining, isEarshotDirectory, keptFiles, openForeign, readUpload, timeForeignForward, type StoredForeign, type Upload } from './foreign-models';
+import { describeUpload, foreignCard, foreignDecoding, foreignTranscriber, foreignBackendSubject, inspectForTraining, isEarshotDirectory, keptFiles, openForeign, readUpload, type StoredForeign, type Upload } from './foreign-models';
 import { nativeTranscriber, scoreOnValidation, validationUtterances, type Transcriber } from './score-model';
 import { appDb, type StoredModel } from './train-db';
 
@@ -62,15 +62,7 @@ async function createRunning(modelId: string, pref: BackendPreference, loaded?: 
   if (foreign) {
     const stored = foreign.foreign!;
     const summary = summarizeForeign(modelId, foreign.name, foreign.source, stored, foreignCardText(foreign));
-    const time = async (b: Backend) => {
-      const m = await openForeign(stored, b);
-      try {
-        return await timeForeignForward(m);
-      } finally {
-        await m.release();
-      }
-    };
-    const { backend, choice } = await backendFor({ id: `foreign:${modelId}`, time }, pref);
+    const { backend, choice } = await backendFor(foreignBackendSubject(modelId, stored), pref);
     return { ...(await onBackend(backend, choice, async (b) => foreignTranscriber(await openForeign(stored, b), foreignDecoding(stored)))), summary, pref };
   }
   const { model, summary } = loaded ?? (await loadModel(modelId));
