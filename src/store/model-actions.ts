@@ -51,14 +51,16 @@ export async function initModel(): Promise<void> {
  */
 export async function importModel(files: FileRef[]): Promise<void> {
   if (files.length === 0) return;
-  const what = files.length === 1 ? files[0].path : `${files.length} files`;
+  // a folder is named by its name; loose files by their count
+  const top = new Set(files.map((f) => (f.path.includes('/') ? f.path.split('/')[0] : '')));
+  const what = files.length === 1 ? files[0].path : top.size === 1 && !top.has('') ? `the folder ${[...top][0]}` : `${files.length} files`;
   // 'loading' while the files are checked; a model still loading keeps its own status
   const before = useApp.getState().modelStatus;
   const status = (s: typeof before) => (before === 'loading' ? {} : { modelStatus: s });
   useApp.setState({ ...status('loading'), modelMessages: [`Checking ${what}…`] });
   const r = await asrWorker().importModel(files);
   if (!r.ok) {
-    useApp.setState({ ...status(before), modelMessages: [`${what} was not imported; the current model is unchanged:`, ...r.problems] });
+    useApp.setState({ ...status(before), modelMessages: [`${what.replace(/^the/, 'The')} ${what.endsWith(' files') ? 'were' : 'was'} not imported; the current model is unchanged:`, ...r.problems] });
     return;
   }
   await refreshModels();
