@@ -32,7 +32,7 @@ interface Ref {
       wav2vec2: { output_mean: number; output_var: number; first_100: number[]; middle_100: { start: number; values: number[] }; last_100: number[] };
       nemo_logmel: {
         shape: [number, number];
-        data: { offset: number; length: number };
+        data: { byte_offset: number; floats: number };
         raw_log_mel_frame0: number[];
         raw_log_mel_frame_mid: number[];
       };
@@ -101,9 +101,9 @@ describe.skipIf(!present)('front ends against the numpy references', () => {
       const x = await samplesOf(clip.source);
       if (!x) return ctx.skip(`${clip.source} is not here`);
       const r = clip.nemo_logmel;
-      // data.offset counts bytes: make-fixtures.py takes it from the length of the blob it appends to.
-      expect(r.data.offset + 4 * r.data.length).toBeLessThanOrEqual(bin.length);
-      const expected = new Float32Array(bin.buffer, r.data.offset, r.data.length);
+      // the matrix lies in the .bin at data.byte_offset, data.floats float32 values (make-fixtures.py)
+      expect(r.data.byte_offset + 4 * r.data.floats).toBeLessThanOrEqual(bin.length);
+      const expected = new Float32Array(bin.buffer, bin.byteOffset + r.data.byte_offset, r.data.floats);
       const out = new FrontEndRunner({ kind: 'log-mel', config: nemoLogMel(80, 'per_feature'), layout: 'mel-major' }).compute(x);
       expect(out.dims).toEqual(r.shape);
       const err = maxAbsDiff(out.data, expected);
