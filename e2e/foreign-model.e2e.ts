@@ -69,6 +69,11 @@ describe('journey 5: bring your own model', () => {
     const kinds = await page.getByTestId('model-projections').locator('[data-kind]').evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
     expect(kinds).toEqual(['attention.q', 'attention.k', 'attention.v', 'attention.out', 'ff.in', 'ff.out', 'other']);
     expect(await page.getByTestId('model-decoding').innerText()).toBe('greedy');
+    // greedy or beam search, kept with the model
+    await page.getByTestId('foreign-decoding').selectOption('8');
+    await expect.poll(() => page.getByTestId('model-decoding').innerText(), { timeout: 120_000 }).toBe('beam search, width 8, no LM');
+    await page.getByTestId('foreign-decoding').selectOption('1');
+    await expect.poll(() => page.getByTestId('model-decoding').innerText(), { timeout: 120_000 }).toBe('greedy');
     console.log(`journey 5: ${await page.getByTestId('model-backend').innerText()}`);
     await shot(page, '5-foreign-model');
   });

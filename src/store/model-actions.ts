@@ -67,6 +67,17 @@ export async function importModel(files: FileRef[]): Promise<void> {
   await selectModelId(r.summary.id);
 }
 
+/** How the current model from elsewhere decodes: greedy (1) or a beam search of this width. */
+export async function setForeignDecoding(beamWidth: number): Promise<void> {
+  const id = useApp.getState().modelId;
+  try {
+    const summary = await asrWorker().setDecoding(id, beamWidth);
+    if (useApp.getState().modelId === id) useApp.setState({ model: summary });
+  } catch (e) {
+    useApp.setState({ modelMessages: [`The decoding could not be changed: ${(e as Error).message}`] });
+  }
+}
+
 /** Applies an adapter-only file to the current model; the result becomes a new, current model. A file that does not fit leaves the current model as it was, with the reason shown. */
 /** A text file's sentences join the current model's personal LM; the result becomes the current model. */
 export async function teachWords(file: FileRef): Promise<void> {

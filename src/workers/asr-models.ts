@@ -59,6 +59,8 @@ export interface ModelSummary {
   arch?: LoadedModel['config']['arch'];
   /** A model from elsewhere: its kind, vocabulary, front end and projections. */
   foreign?: ForeignCard;
+  /** A model from elsewhere: the beam width it decodes with (1: greedy). */
+  beamWidth?: number;
   adapters: string;
   /** How transcripts are decoded (greedy, or beam search with the model's word LM). */
   decoding: string;
@@ -104,6 +106,7 @@ export function summarizeForeign(id: string, name: string, source: ModelSummary[
     vocabulary: c.vocabulary.tokens.map((t) => (t === ' ' ? '␣' : t)),
     adapters: 'none',
     decoding: describeDecoding(foreignDecoding(stored)),
+    beamWidth: foreignDecoding(stored).beamWidth,
     foreign: c,
     metrics: stored.metrics,
     card,

@@ -39,6 +39,8 @@ export interface AsrApi {
   transcribe(modelId: string, samples: Float32Array): Promise<{ text: string; ms: number }>;
   /** Each model on the validation split of the datasets. */
   evaluate(modelIds: string[], datasetIds: string[], onProgress?: (p: EvalProgress) => void): Promise<ModelScore[]>;
+  /** A model from elsewhere: decode greedily (1) or with a beam search of this width; its new card. */
+  setDecoding(modelId: string, beamWidth: number): Promise<ModelSummary>;
   /** The model directory as a zip (fine-tuned models add their adapter file separately). */
   exportModel(modelId: string): Promise<{ zip: Uint8Array; fileName: string; adapter?: Uint8Array }>;
 }

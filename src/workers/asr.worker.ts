@@ -188,6 +188,18 @@ const api: AsrApi = {
     return out;
   },
 
+  async setDecoding(modelId, beamWidth) {
+    const db = await appDb();
+    const m = await db.get('models', modelId);
+    if (!m?.foreign) throw new Error('the decoding of our own models is set in their config.json');
+    await db.put('models', { ...m, foreign: { ...m.foreign, decoding: { beamWidth: Math.max(1, Math.round(beamWidth)) } } });
+    // the transcriber decodes as it was made: the next call makes it again
+    const old = recognizers.get(modelId);
+    recognizers.delete(modelId);
+    await (await old?.catch(() => undefined))?.rec.release().catch(() => undefined);
+    return (await recognizer(modelId)).summary;
+  },
+
   async exportModel(modelId) {
     const m = await (await appDb()).get('models', modelId);
     if (!m) throw new Error(`model ${modelId} is not stored`);

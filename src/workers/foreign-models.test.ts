@@ -83,6 +83,22 @@ describe('importing a model from elsewhere', () => {
     expect(await isEarshotDirectory(await readUpload(folder('wav2vec2-tiny')))).toBe(false);
   });
 
+  it('a graph with an op Earshot cannot train through is refused at import with the file and the node', async () => {
+    const u = await readUpload(folder('nemo-conformer-tiny').map((r) => ({ ...r, path: r.path.split('/').pop()! })));
+    const d = await describeUpload(u);
+    const model = decodeModel(await u.set.get(d.onnx.path)!.read());
+    model.graph.nodes.find((n) => n.opType === 'Relu')!.opType = 'Softplus';
+    const e = (() => {
+      try {
+        inspectForTraining(d, model);
+      } catch (x) {
+        return x as ForeignModelError;
+      }
+    })();
+    expect(e).toBeInstanceOf(ForeignModelError);
+    expect(e!.message).toMatch(/^model\.onnx cannot be made into a static training graph: node '[^']*Relu' \(Softplus\): operator Softplus is not supported\.$/);
+  });
+
   it('stored blobs open again and transcribe the fixture clip as torch does', async () => {
     const stored = await imported(folder('wav2vec2-tiny'));
     const rec = foreignTranscriber(await openForeign(stored, nodeBackend({ threads: 1 })));

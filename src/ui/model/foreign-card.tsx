@@ -1,4 +1,16 @@
+import { setForeignDecoding } from '../../store/model-actions';
 import type { ForeignCard } from '../../workers/foreign-models';
+
+/** Greedy or beam search for a model from elsewhere (no word LM: its vocabulary is its own). */
+export function ForeignDecodingChoice({ beamWidth }: { beamWidth: number }) {
+  return (
+    <select data-testid="foreign-decoding" aria-label="Decoding" value={beamWidth} onChange={(e) => void setForeignDecoding(Number(e.target.value))}>
+      <option value={1}>greedy</option>
+      <option value={8}>beam search, width 8</option>
+      <option value={16}>beam search, width 16</option>
+    </select>
+  );
+}
 
 const PROJECTION_LABEL: Record<string, string> = {
   'attention.q': 'attention query',

@@ -3,7 +3,7 @@ import type { Metrics } from '../../train/export';
 import { useApp } from '../../store/app-store';
 import { pct } from '../format';
 import { BackendLine } from './backend-line';
-import { ForeignRows } from './foreign-card';
+import { ForeignDecodingChoice, ForeignRows } from './foreign-card';
 
 /** Size, parameters, vocabulary, metrics of the current model, and the backend that runs it. */
 export function ModelCard() {
@@ -31,7 +31,15 @@ export function ModelCard() {
           )
         )}
         <dt>Decoding</dt>
-        <dd data-testid="model-decoding">{model.decoding}</dd>
+        <dd>
+          <span data-testid="model-decoding">{model.decoding}</span>
+          {model.foreign && (
+            <>
+              {' '}
+              <ForeignDecodingChoice beamWidth={model.beamWidth ?? 1} />
+            </>
+          )}
+        </dd>
         {!model.foreign && (
           <>
             <dt>Vocabulary</dt>
