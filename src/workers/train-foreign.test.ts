@@ -23,7 +23,7 @@ import { DEFAULT_SETTINGS } from '../store/app-store';
 const FIXTURES = fileURLToPath(new URL('../foreign/fixtures/', import.meta.url));
 const WORDS = ['yes', 'no', 'up', 'down'];
 
-async function storedFixture(): Promise<StoredForeign> {
+async function storedFixture(name = 'wav2vec2-tiny'): Promise<StoredForeign> {
   const refs: { path: string; file: Blob }[] = [];
   const walk = (dir: string) => {
     for (const e of readdirSync(dir)) {
@@ -32,7 +32,7 @@ async function storedFixture(): Promise<StoredForeign> {
       else refs.push({ path: relative(FIXTURES, full), file: new Blob([readFileSync(full)]) });
     }
   };
-  walk(join(FIXTURES, 'wav2vec2-tiny'));
+  walk(join(FIXTURES, name));
   const u = await readUpload(refs);
   const d = await describeUpload(u);
   const onnx = await u.set.get(d.onnx.path)!.read();
@@ -101,6 +101,36 @@ describe('fine-tuning a model from elsewhere in the train worker', () => {
     const rec = foreignTranscriber(await openForeign(tuned.foreign!, backend));
     expect(typeof (await rec.transcribeSamples(new Float32Array(16000).map((_, i) => 0.3 * Math.sin(i / 10))))).toBe('string');
     await rec.release();
+    store.close();
+  });
+
+  it('a NeMo Conformer-CTC (log-mel, length input, SentencePiece pieces) trains and is saved as model.onnx with tokens.txt', async () => {
+    const store = await DataStore.open('train-foreign-nemo');
+    const datasetId = await dataset(store);
+    const stored = await storedFixture('nemo-conformer-tiny');
+    const db = await appDb();
+    await db.put('models', { id: 'nemo', name: 'nemo-conformer-tiny', source: 'imported', createdAt: 0, files: {}, foreign: stored });
+    const settings: TrainSettings = { ...DEFAULT_SETTINGS, adapter: { kind: 'lora', rank: 4, alpha: 8, targets: ['q'] }, projections: undefined, batchSeconds: 3, peakLr: 1e-2, augment: { specAugment: false, speed: true, noise: true } };
+    const backend = nodeBackend({ threads: 1 });
+    const job = await foreignJob({ modelId: 'nemo', datasetIds: [datasetId], settings, backend: 'wasm', optimizer: { kind: 'adamw', weightDecay: 0 }, clipNorm: 5, backendInstance: backend }, (await db.get('models', 'nemo'))!, store);
+    const losses: number[] = [];
+    const outcome = await trainLoop({
+      trainer: job.trainer,
+      data: job.data,
+      vocab: job.vocab,
+      settings: { schedule: { peakLr: 1e-2, warmupSteps: 2, totalSteps: 12 }, evalEvery: 0, checkpointEvery: 0 },
+      onEvent: (e: LoopEvent) => void (e.type === 'step' && !e.skipped && losses.push(e.loss)),
+    });
+    expect(outcome.kind).toBe('finished');
+    console.info(`nemo-conformer-tiny on tones (speed and noise augmentation): CTC loss ${losses[0].toFixed(2)} → ${losses[losses.length - 1].toFixed(2)} in 12 steps`);
+    expect((losses[10] + losses[11]) / 2).toBeLessThan((losses[0] + losses[1]) / 2);
+    const record = { id: 'r2', createdAt: 0, baseModelId: 'nemo', baseModelName: 'nemo-conformer-tiny', datasetIds: [datasetId], settings, totalSteps: 12, status: 'finished' as const, history: { loss: [], lr: [], throughput: [], valLoss: [], wer: [], cer: [] } };
+    const { modelId } = await job.save({ record, saved: record, position: outcome.position, datasetNames: ['tones'], store });
+    const tuned = (await db.get('models', modelId))!;
+    expect(Object.keys(tuned.foreign!.files).sort()).toEqual(['model.onnx', 'tokens.txt']);
+    // the default targets: attention q and v
+    expect(tuned.foreign!.note).toMatch(/on attention\.q, attention\.v \(merged/);
+    await job.trainer.dispose();
     store.close();
   });
 });
