@@ -139,8 +139,18 @@ describe('journey 2: record, correct, accept, reload', () => {
     await shot(page, '2-record-progress');
     // on a phone the charts shrink and the tables scroll in their own box: the page does not widen
     await page.setViewportSize({ width: 420, height: 900 });
-    await page.waitForTimeout(300);
-    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+    // the charts resize themselves after a ResizeObserver tick: wait for the page to settle, then name what sticks out
+    await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), { timeout: 10_000 }).toBeLessThanOrEqual(0).catch(() => {});
+    // the elements that stick out name themselves (tag, class, test id, width, a bit of text)
+    const overflowing = await page.evaluate(() => {
+      const limit = document.documentElement.clientWidth;
+      return [...document.querySelectorAll('body *')]
+        .filter((e) => e.getBoundingClientRect().right > limit + 1 && e.getBoundingClientRect().width > 0)
+        .filter((e) => !e.closest('table.utterances') || e.matches('table.utterances'))
+        .map((e) => `${e.tagName.toLowerCase()}.${e.className} [${e.getAttribute('data-testid') ?? ''}] ${Math.round(e.getBoundingClientRect().right)}px: ${(e.textContent ?? '').slice(0, 60)}`)
+        .slice(0, 8);
+    });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), overflowing.join('\n')).toBeLessThanOrEqual(0);
     await progress.screenshot({ path: join(shots, 'record-progress-phone.png') });
   });
 });
