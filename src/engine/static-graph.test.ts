@@ -93,6 +93,20 @@ describe('prepareStatic on the fixture models', () => {
     for (const gone of ['Shape', 'ConstantOfShape', 'LogSoftmax', 'Constant']) expect(opsOf(graph)).not.toContain(gone);
   });
 
+  it('NeMo Citrinet-style CTC (convolution only, opset 17): masked convs, integer floor division (Mod, Xor) and GlobalAveragePool lowered; same log-probs for a padded batch', async () => {
+    const bytes = fixture('nemo-citrinet-tiny/model.onnx');
+    const T = 61;
+    const { graph, stats } = await expectSameOutputs(bytes, {
+      audio_signal: { dtype: 'float32', dims: [2, 80, T], data: randn(3, 2 * 80 * T) },
+      length: { dtype: 'int64', dims: [2], data: BigInt64Array.of(61n, 40n) },
+    });
+    expect(graph.outputs[0].shape.slice(0, 2)).toEqual([2, 31]); // one stride-2 conv: ⌈T/2⌉
+    expect(stats.lowered).toMatchObject({ GlobalAveragePool: 1, LogSoftmax: 1 });
+    expect(stats.lowered.Mod).toBeGreaterThan(0);
+    expect(stats.lowered.Xor).toBeGreaterThan(0);
+    expect(opsOf(graph).filter((op) => !isWebGpuOp(op))).toEqual([]);
+  });
+
   it('a shapes-only pass gives output dims for any input length without touching the weights', () => {
     const model = decodeModel(fixture('wav2vec2-tiny/onnx/model.onnx'));
     // per conv layer L ← ⌊(L − k)/s⌋ + 1, as transformers' _get_feat_extract_output_lengths computes it
@@ -193,6 +207,29 @@ describe('prepareStatic rewrites', () => {
     expect(graph.nodes.find((n) => n.opType === 'MatMul')!.inputs[1]).toBe('w'); // the folded weight, named by the exporter
   });
 
+  it('GlobalAveragePool, GlobalMaxPool (1-D and 2-D), Xor, and integer Mod (fmod 0 and 1, every sign)', async () => {
+    const pooled = await expectSameOutputs(modelOf(17, [
+      node('GlobalAveragePool', ['x'], ['a']), node('GlobalMaxPool', ['x'], ['m']), node('Mul', ['x', 'a'], ['xa']), node('Add', ['xa', 'm'], ['y']),
+    ], [['x', [2, 3, 7]]], []), x([2, 3, 7]));
+    expect(opsOf(pooled.graph)).toEqual(['Add', 'Mul', 'ReduceMax', 'ReduceMean']);
+    await expectSameOutputs(modelOf(17, [node('GlobalAveragePool', ['x'], ['a']), node('Sub', ['x', 'a'], ['y'])], [['x', [2, 3, 4, 5]]], []), x([2, 3, 4, 5]));
+    // integers from a float input (Cast), so the runtime values are not folded away
+    const ints = (name: string): Node[] => [node('Mul', ['x', 'ten'], [`${name}_s`]), node('Floor', [`${name}_s`], [`${name}_f`]), node('Cast', [`${name}_f`], [name], { to: I(7) })];
+    const bytes = modelOf(17, [
+      ...ints('a'),
+      node('Mod', ['a', 'b'], ['m0']), node('Mod', ['a', 'b'], ['m1'], { fmod: I(1) }),
+      node('Less', ['a', 'zero'], ['an']), node('Less', ['b', 'zero'], ['bn']), node('Xor', ['an', 'bn'], ['xr']), node('Cast', ['xr'], ['xf'], { to: I(7) }),
+      node('Add', ['m0', 'm1'], ['s1']), node('Mul', ['s1', 'three'], ['s2']), node('Add', ['s2', 'xf'], ['s3']), node('Cast', ['s3'], ['y'], { to: I(1) }),
+    ], [['x', [2, 6]]], [
+      i64('b', [3, -3, 4, -4, 5, 7]), { name: 'zero', dtype: 'int64', dims: [], data: BigInt64Array.of(0n) },
+      { name: 'ten', dtype: 'float32', dims: [], data: Float32Array.of(10) }, { name: 'three', dtype: 'int64', dims: [], data: BigInt64Array.of(3n) },
+    ]);
+    const { graph, stats } = await expectSameOutputs(bytes, x([2, 6], 33));
+    expect(stats.lowered).toMatchObject({ Mod: 2, Xor: 1 });
+    expect(opsOf(graph)).not.toContain('Mod');
+    expect(opsOf(graph)).not.toContain('Xor');
+  });
+
   it('keep: a trained initializer is not folded through', () => {
     const bytes = modelOf(14, [node('Mul', ['v', 'g'], ['w']), node('MatMul', ['x', 'w'], ['y'])], [['x', [2, 4]]], [f32('v', [4, 4], 12), f32('g', [1, 4], 13)]);
     const model = decodeModel(bytes);
@@ -223,6 +260,9 @@ describe('gradients through lowered ops', () => {
     ['GroupNormalization (opset 18)', modelOf(18, [node('GroupNormalization', ['x', 'g', 'b'], ['y'], { num_groups: I(2), epsilon: F(1e-3) })], [['x', [2, 4, 3]]], [f32('g', [2], 25), f32('b', [2], 26)]), [2, 4, 3]],
     ['BatchNormalization (inference)', modelOf(14, [node('BatchNormalization', ['x', 'g', 'b', 'mu', 'var'], ['y'])], [['x', [2, 3, 4]]], [f32('g', [3], 27), f32('b', [3], 28), f32('mu', [3], 29), f32('var', [3], 30, true)]), [2, 3, 4]],
     ['LogSoftmax', modelOf(14, [node('LogSoftmax', ['x'], ['y'], { axis: I(-1) })], [['x', [2, 3, 5]]], []), [2, 3, 5]],
+    ['GlobalAveragePool and GlobalMaxPool in a squeeze-excitation', modelOf(17, [
+      node('GlobalAveragePool', ['x'], ['a']), node('GlobalMaxPool', ['x'], ['m']), node('Add', ['a', 'm'], ['s']), node('Sigmoid', ['s'], ['g']), node('Mul', ['x', 'g'], ['y']),
+    ], [['x', [2, 3, 5]]], []), [2, 3, 5]],
     ['decomposed LayerNorm and erf-GELU, fused', modelOf(14, [
       node('ReduceMean', ['x'], ['m'], { axes: IS([-1]) }), node('Sub', ['x', 'm'], ['d']), node('Pow', ['d', 'two'], ['p']),
       node('ReduceMean', ['p'], ['v'], { axes: IS([-1]) }), node('Add', ['v', 'eps'], ['e']), node('Sqrt', ['e'], ['s']),

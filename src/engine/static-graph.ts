@@ -516,6 +516,35 @@ const LOWERINGS: Record<string, Lowering> = {
     const neg = p.emit('Mul', [x, p.constant(scalarOf(dt, attrFloat(n.attrs, 'alpha', 0.01)), n.name)], {}, n.name)[0];
     p.emit('Where', [pos, x, neg], {}, n.name, [n.outputs[0]]);
   },
+  // Xor on booleans is inequality (Xor has no WebGPU kernel and no gradient to carry); torch emits it
+  // for the sign test of an integer floor division (NeMo's MaskedConv1d length arithmetic)
+  Xor: (p, n, [a, b]) => void p.emit('Not', [p.emit('Equal', [a, b], {}, n.name)[0]], {}, n.name, [n.outputs[0]]),
+  // Mod (falls back to the CPU on WebGPU, FIELD.md): fmod = 1 is a − b·trunc(a / b) (integers: Div
+  // truncates); fmod = 0 (integers only) takes the divisor's sign: r + b where r ≠ 0 and sign(r) ≠ sign(b)
+  Mod: (p, n, [a, b]) => {
+    const dt = p.info(a!).dtype;
+    const fmod = attrInt(n.attrs, 'fmod', 0) === 1;
+    if (dt === 'float32' || dt === 'float64') throw new Error(`node '${n.name}': Mod on floating-point values is not supported`);
+    const r = p.emit('Sub', [a, p.emit('Mul', [p.emit('Div', [a, b], {}, n.name)[0], b], {}, n.name)[0]], {}, n.name)[0];
+    if (fmod) return void p.emit('Identity', [r], {}, n.name, [n.outputs[0]]);
+    const zero = p.constant(scalarOf(dt, 0), n.name);
+    const nonzero = p.emit('Not', [p.emit('Equal', [r, zero], {}, n.name)[0]], {}, n.name)[0];
+    const signsDiffer = p.emit('Not', [p.emit('Equal', [p.emit('Less', [r, zero], {}, n.name)[0], p.emit('Less', [b, zero], {}, n.name)[0]], {}, n.name)[0]], {}, n.name)[0];
+    const fix = p.emit('And', [nonzero, signsDiffer], {}, n.name)[0];
+    p.emit('Where', [fix, p.emit('Add', [r, b], {}, n.name)[0], r], {}, n.name, [n.outputs[0]]);
+  },
+  // GlobalAveragePool / GlobalMaxPool: a keepdims reduction over every axis from 2 (the unmasked
+  // squeeze of a squeeze-excitation block, as AdaptiveAvgPool1d(1) exports)
+  GlobalAveragePool: (p, n, [x]) => {
+    const rank = p.dims(x!).length;
+    const axes = p.constant(int64(Array.from({ length: rank - 2 }, (_, i) => i + 2)), n.name);
+    p.emit('ReduceMean', [x, axes], { keepdims: I(1) }, n.name, [n.outputs[0]]);
+  },
+  GlobalMaxPool: (p, n, [x]) => {
+    const rank = p.dims(x!).length;
+    const axes = p.constant(int64(Array.from({ length: rank - 2 }, (_, i) => i + 2)), n.name);
+    p.emit('ReduceMax', [x, axes], { keepdims: I(1) }, n.name, [n.outputs[0]]);
+  },
   Flatten: (p, n, [x]) => {
     const dims = p.dims(x!);
     const axis = attrInt(n.attrs, 'axis', 1);
