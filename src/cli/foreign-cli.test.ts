@@ -28,6 +28,8 @@ interface Reference {
   models: Record<string, { clips: Record<string, { greedy: string }> }>;
 }
 const ref = JSON.parse(readFileSync(join(FIXTURES, 'reference-outputs.json'), 'utf8')) as Reference;
+// the Citrinet-style fixture has its own reference file (its own script), on the same clips
+Object.assign(ref.models, (JSON.parse(readFileSync(join(FIXTURES, 'citrinet-reference-outputs.json'), 'utf8')) as Reference).models);
 const clipPath = (source: string) => (source.startsWith('shared/') ? join(SHARED, source.slice('shared/'.length)) : resolve(source));
 
 /** The CLI in its own process; stderr without npm's own warnings. */
@@ -73,6 +75,7 @@ describe('earshot CLI on imported models', () => {
     'wav2vec2-tiny/onnx/model.onnx': ['--model', join(FIXTURES, 'wav2vec2-tiny')],
     'wav2vec2-tiny/onnx/model_quantized.onnx': ['--model', join(FIXTURES, 'wav2vec2-tiny'), '--precision', 'quantized'],
     'nemo-conformer-tiny/model.onnx': ['--model', join(FIXTURES, 'nemo-conformer-tiny/model.onnx')],
+    'nemo-citrinet-tiny/model.onnx': ['--model', join(FIXTURES, 'nemo-citrinet-tiny')],
   };
   it.each(Object.keys(ref.models))('transcribe %s: the transcripts of onnxruntime’s own run', async (model) => {
     const clips = Object.entries(ref.models[model].clips).filter(([id]) => existsSync(clipPath(ref.clips[id].source)));
@@ -164,7 +167,7 @@ describe('earshot CLI on imported models', () => {
   it.skipIf(!haveLibri)('NeMo (pieces, log-probs): the trainer’s adapted scores equal plain onnxruntime on the exported model.onnx', async () => {
     const backend = nodeBackend({ threads: 1 });
     const m = await ForeignModel.open((await modelFilesFromDisk(join(FIXTURES, 'nemo-conformer-tiny'))).files, backend);
-    expect((await m.projectionKinds()).map((k) => k.kind)).toEqual(['attention.q', 'attention.k', 'attention.v', 'attention.out', 'ff.in', 'ff.out', 'other']);
+    expect((await m.projectionKinds()).map((k) => k.kind)).toEqual(['attention.q', 'attention.k', 'attention.v', 'attention.out', 'ff.in', 'ff.out', 'conv.pointwise', 'decoder', 'other']);
     const rows = readFileSync(trainManifest(), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { audio_filepath: string; text: string });
     const train = await Promise.all(rows.map(async (r, i) => ({ id: String(i), text: r.text, samples: await decodeMono(new Uint8Array(readFileSync(r.audio_filepath)), 16000) })));
     const run = await fineTuneForeign(m, train, {

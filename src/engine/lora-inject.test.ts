@@ -68,7 +68,28 @@ describe('findProjections', () => {
       'self_attn.linear_q': 'attention.q', 'self_attn.linear_k': 'attention.k', 'self_attn.linear_v': 'attention.v',
       'self_attn.linear_pos': 'other', 'self_attn.linear_out': 'attention.out',
       'feed_forward2.linear1': 'ff.in', 'feed_forward2.linear2': 'ff.out',
+      // the conv module's kernel-1 Conv1d layers are projections too
+      'conv.pointwise_conv1': 'conv.pointwise', 'conv.pointwise_conv2': 'conv.pointwise',
     });
+  });
+
+  it('convolution-only NeMo (Citrinet-style): pointwise Convs are projections (pointwise, residual, decoder); depthwise ones are not', () => {
+    const found = findProjections(fixture('nemo-citrinet-tiny/model.onnx').graph);
+    const convs = found.filter((p) => p.convSpatial);
+    expect(convs.map((p) => `${p.module} ${p.kind} ${p.inFeatures}→${p.outFeatures}`)).toEqual([
+      'encoder.encoder.0.mconv.1.conv conv.pointwise 80→48',
+      'encoder.encoder.1.mconv.1.conv conv.pointwise 48→48',
+      'encoder.encoder.1.mconv.5.conv conv.pointwise 48→48',
+      'encoder.encoder.1.res.0.0.conv conv.residual 48→48',
+      'encoder.encoder.2.mconv.1.conv conv.pointwise 48→48',
+      'encoder.encoder.2.mconv.5.conv conv.pointwise 48→48',
+      'encoder.encoder.2.res.0.0.conv conv.residual 48→48',
+      'encoder.encoder.3.mconv.1.conv conv.pointwise 48→48',
+      'decoder.decoder_layers.decoder_layers.0 decoder 48→64',
+    ]);
+    expect(convs[1]).toMatchObject({ node: '/encoder/encoder.1/mconv.1/conv/Conv', layer: 1, transposed: true, convSpatial: 1 });
+    // the squeeze-excitation's Linear layers (MatMul) are found as before
+    expect(found.filter((p) => !p.convSpatial).map((p) => p.module)).toEqual(['encoder.encoder.1.mconv.7.fc.fc.0', 'encoder.encoder.1.mconv.7.fc.fc.2', 'encoder.encoder.2.mconv.7.fc.fc.0', 'encoder.encoder.2.mconv.7.fc.fc.2']);
   });
 
   it('knows the usual module names of other encoders', () => {
@@ -106,6 +127,33 @@ describe('injectLora and mergeLora', () => {
     expect(relDiff(await run(merged, feeds), want)).toBeLessThan(1e-5);
     // the original model is untouched
     expect(relDiff(await run(model, feeds), base)).toBeLessThan(1e-5);
+  });
+
+  it('NeMo Citrinet-style: pointwise-Conv LoRA with B = 0 changes nothing; merged into the original file equals the adapted graph (padded batch)', async () => {
+    const model = fixture('nemo-citrinet-tiny/model.onnx');
+    const T = 50;
+    const feeds = { audio_signal: new ort.Tensor('float32', noise(7, 2 * 80 * T), [2, 80, T]), length: new ort.Tensor('int64', BigInt64Array.of(50n, 33n), [2]) };
+    const { graph: prepared } = prepareStatic(model, { inputs: { audio_signal: [2, 80, T], length: [2] } });
+    const base = await run(makeModel(prepared), feeds);
+    const targets = ['conv.pointwise', 'conv.residual', 'decoder'] as const;
+    const { graph, adapters } = injectLora(prepared, { rank: 4, alpha: 8, targets });
+    expect(adapters).toHaveLength(9);
+    expect(adapters[0]).toMatchObject({ a: 'lora.encoder.encoder.0.mconv.1.conv.A', aDims: [4, 80, 1], bDims: [48, 4, 1] });
+    expect(validateModel(makeModel(graph))).toEqual([]);
+    expect(relDiff(await run(makeModel(graph), feeds), base)).toBeLessThan(1e-6);
+
+    const values = new Map<string, Float32Array>();
+    let seed = 300;
+    for (const ad of adapters) {
+      values.set(ad.a, graph.initializers.find((t) => t.name === ad.a)!.data as Float32Array);
+      values.set(ad.b, noise(seed++, ad.rank * ad.projection.outFeatures, 0.3));
+    }
+    const { graph: adapted } = injectLora(prepared, { rank: 4, alpha: 8, targets }, values);
+    const want = await run(makeModel(adapted), feeds);
+    expect(relDiff(want, base)).toBeGreaterThan(1e-2);
+    const merged = mergeLora(model, adapters, values);
+    expect(merged.graph.nodes.length).toBe(model.graph.nodes.length);
+    expect(relDiff(await run(merged, feeds), want)).toBeLessThan(1e-5);
   });
 
   it('Gemm with transB and α, and a weight the original computes (Transpose of an initializer)', async () => {

@@ -3,14 +3,17 @@
 // `/encoder/transformer/layers.0/attention/q_proj/MatMul`), group them into kinds a user picks
 // from, inject y = x·W + (x·A)·B·(α/r) with A, B new trainable initializers (B zero, so training
 // starts from the pretrained model), and fold a trained adapter back into W for export.
+// Convolution-only models (NeMo QuartzNet / Citrinet) project with pointwise convolutions: a Conv
+// with kernel 1, one group and a constant weight [out, in, 1, …] is a projection too, adapted with
+// two pointwise convolutions y = conv(x, W) + conv(conv(x, A), B)·(α/r), A [r, in, 1…], B [out, r, 1…].
 // LoRA: Hu et al. 2021, https://arxiv.org/abs/2106.09685
 
 import type { Graph, Model, Node, TensorConst } from './ir';
 import { attrFloat, attrInt } from './shape-inference';
 
-export type ProjectionKind = 'attention.q' | 'attention.k' | 'attention.v' | 'attention.qkv' | 'attention.out' | 'ff.in' | 'ff.out' | 'other';
+export type ProjectionKind = 'attention.q' | 'attention.k' | 'attention.v' | 'attention.qkv' | 'attention.out' | 'ff.in' | 'ff.out' | 'conv.pointwise' | 'conv.residual' | 'decoder' | 'other';
 
-export const PROJECTION_KINDS: readonly ProjectionKind[] = ['attention.q', 'attention.k', 'attention.v', 'attention.qkv', 'attention.out', 'ff.in', 'ff.out', 'other'];
+export const PROJECTION_KINDS: readonly ProjectionKind[] = ['attention.q', 'attention.k', 'attention.v', 'attention.qkv', 'attention.out', 'ff.in', 'ff.out', 'conv.pointwise', 'conv.residual', 'decoder', 'other'];
 
 export interface Projection {
   /** The node's name as exported (how adapters find it again in the original file). */
@@ -24,8 +27,10 @@ export interface Projection {
   weight: string;
   inFeatures: number;
   outFeatures: number;
-  /** Gemm with transB = 1: the weight is stored [out, in]. */
+  /** Gemm with transB = 1, or a pointwise Conv: the weight is stored [out, in] (a Conv's with trailing 1s). */
   transposed: boolean;
+  /** A pointwise Conv: its spatial rank (1 for Conv1d), else absent for MatMul / Gemm. */
+  convSpatial?: number;
 }
 
 /** Module path from a node name (`/a/b.0/c/MatMul_1` → `a.b.0.c`), else from the weight name (`a.b.weight` → `a.b`). */
@@ -53,11 +58,35 @@ export function projectionKind(module: string): ProjectionKind {
   return 'other';
 }
 
+// Pointwise convolutions: the CTC head (NeMo's ConvASRDecoder `decoder.decoder_layers.0`), a residual
+// branch (NeMo JasperBlock `res.0.0`), else a separable convolution's pointwise half or a Conformer
+// conv module's pointwise_conv1/2; a kind named by the attention / feed-forward patterns keeps it.
+export function convProjectionKind(module: string): ProjectionKind {
+  const named = projectionKind(module);
+  if (named !== 'other') return named;
+  if (/(^|\.)decoder(\.|$)/.test(module)) return 'decoder';
+  if (/(^|\.)(res|residual|shortcut|downsample)(\.|$)/.test(module)) return 'conv.residual';
+  return 'conv.pointwise';
+}
+
+/** Whether a Conv node with weight `w` is pointwise: kernel 1 in every spatial axis, one group, no dilation effect. */
+function isPointwiseConv(n: Node, w: TensorConst): boolean {
+  return w.dims.length >= 3 && w.dims.slice(2).every((d) => d === 1) && attrInt(n.attrs, 'group', 1) === 1;
+}
+
 /** Every MatMul / Gemm whose second operand is a 2-D float initializer, in graph order. */
 export function findProjections(graph: Graph): Projection[] {
   const inits = new Map(graph.initializers.map((t) => [t.name, t]));
   const out: Projection[] = [];
   for (const n of graph.nodes) {
+    if (n.domain === '' && n.opType === 'Conv') {
+      const w = inits.get(n.inputs[1]);
+      if (!w || w.dtype !== 'float32' || !isPointwiseConv(n, w)) continue;
+      const module = modulePath(n, w.name);
+      const layer = /(?:^|\.)(?:layers?|blocks?|h|encoder)\.(\d+)(?:\.|$)/.exec(module);
+      out.push({ node: n.name, module, kind: convProjectionKind(module), layer: layer ? Number(layer[1]) : undefined, weight: w.name, inFeatures: w.dims[1], outFeatures: w.dims[0], transposed: true, convSpatial: w.dims.length - 2 });
+      continue;
+    }
     if (n.domain !== '' || (n.opType !== 'MatMul' && n.opType !== 'Gemm')) continue;
     const w = inits.get(n.inputs[1]);
     if (!w || w.dtype !== 'float32' || w.dims.length !== 2) continue;
@@ -90,9 +119,11 @@ export interface LoraConfig {
 
 export interface LoraAdapter {
   projection: Projection;
-  /** Initializer names of A [in, r] and B [r, out]. */
+  /** Initializer names of A [in, r] and B [r, out] (a pointwise Conv's: A [r, in, 1…], B [out, r, 1…]). */
   a: string;
   b: string;
+  aDims: number[];
+  bDims: number[];
   rank: number;
   /** α / r. */
   scale: number;
@@ -142,23 +173,40 @@ export function injectLora(graph: Graph, cfg: LoraConfig, values?: Map<string, F
     // Gemm's α scales x·Wᵀ; the branch is scaled by α too, so W + ΔW reproduces it when merged
     const gemmAlpha = n.opType === 'Gemm' ? attrFloat(n.attrs, 'alpha', 1) : 1;
     const scaleName = `lora.${p.module}.scale`;
+    const ones = new Array(p.convSpatial ?? 0).fill(1);
+    const aDims = p.convSpatial ? [r, p.inFeatures, ...ones] : [p.inFeatures, r];
+    const bDims = p.convSpatial ? [p.outFeatures, r, ...ones] : [r, p.outFeatures];
     initializers.push(
-      { name: a, dtype: 'float32', dims: [p.inFeatures, r], data: aInit },
-      { name: b, dtype: 'float32', dims: [r, p.outFeatures], data: bInit },
+      { name: a, dtype: 'float32', dims: aDims, data: aInit },
+      { name: b, dtype: 'float32', dims: bDims, data: bInit },
       { name: scaleName, dtype: 'float32', dims: [], data: Float32Array.of(scale * gemmAlpha) },
     );
     const y = n.outputs[0];
     const base = `${y}/lora_base`;
     const x = n.inputs[0];
     const at = (what: string) => `/lora/${p.module}/${what}`;
+    if (p.convSpatial) {
+      // A takes the projection's strides and pads (a pointwise conv's pads only add frames that are
+      // bias alone, which A maps to zero); B is a plain pointwise conv; neither has a bias
+      const keep = Object.fromEntries(Object.entries(n.attrs).filter(([k]) => k === 'strides' || k === 'pads' || k === 'auto_pad' || k === 'dilations'));
+      const kernel = { kernel_shape: { type: 'ints' as const, value: ones } };
+      nodes.push(
+        { ...n, outputs: [base] },
+        { opType: 'Conv', domain: '', name: at('Conv_A'), inputs: [x, a], outputs: [at('xA')], attrs: { ...keep, ...kernel } },
+        { opType: 'Conv', domain: '', name: at('Conv_B'), inputs: [at('xA'), b], outputs: [at('xAB')], attrs: { ...kernel } },
+      );
+    } else {
+      nodes.push(
+        { ...n, outputs: [base] },
+        { opType: 'MatMul', domain: '', name: at('MatMul_A'), inputs: [x, a], outputs: [at('xA')], attrs: {} },
+        { opType: 'MatMul', domain: '', name: at('MatMul_B'), inputs: [at('xA'), b], outputs: [at('xAB')], attrs: {} },
+      );
+    }
     nodes.push(
-      { ...n, outputs: [base] },
-      { opType: 'MatMul', domain: '', name: at('MatMul_A'), inputs: [x, a], outputs: [at('xA')], attrs: {} },
-      { opType: 'MatMul', domain: '', name: at('MatMul_B'), inputs: [at('xA'), b], outputs: [at('xAB')], attrs: {} },
       { opType: 'Mul', domain: '', name: at('Mul_scale'), inputs: [at('xAB'), scaleName], outputs: [at('delta')], attrs: {} },
       { opType: 'Add', domain: '', name: at('Add'), inputs: [base, at('delta')], outputs: [y], attrs: {} },
     );
-    adapters.push({ projection: p, a, b, rank: r, scale });
+    adapters.push({ projection: p, a, b, aDims, bDims, rank: r, scale });
   }
   return { graph: { ...graph, nodes, initializers }, adapters };
 }
@@ -182,16 +230,19 @@ function hash(s: string): number {
   return h >>> 0;
 }
 
-/** ΔW = (α/r)·A·B as [in, out] (or [out, in] for a transposed weight). */
+/** ΔW = (α/r)·A·B as [in, out] (or [out, in] for a transposed weight; a pointwise Conv's (α/r)·B·A as [out, in, 1…]). */
 export function loraDelta(ad: LoraAdapter, A: Float32Array, B: Float32Array): Float32Array {
-  const { inFeatures: I, outFeatures: O, transposed } = ad.projection;
+  const { inFeatures: I, outFeatures: O, transposed, convSpatial } = ad.projection;
   const r = ad.rank;
   const d = new Float32Array(I * O);
+  // A[i, k] and B[k, o] wherever they are stored: [in, r] and [r, out], or a Conv's [r, in] and [out, r]
+  const a = convSpatial ? (i: number, k: number) => A[k * I + i] : (i: number, k: number) => A[i * r + k];
+  const b = convSpatial ? (k: number, o: number) => B[o * r + k] : (k: number, o: number) => B[k * O + o];
   for (let i = 0; i < I; i++)
     for (let k = 0; k < r; k++) {
-      const aik = A[i * r + k] * ad.scale;
+      const aik = a(i, k) * ad.scale;
       if (aik === 0) continue;
-      for (let o = 0; o < O; o++) d[transposed ? o * I + i : i * O + o] += aik * B[k * O + o];
+      for (let o = 0; o < O; o++) d[transposed ? o * I + i : i * O + o] += aik * b(k, o);
     }
   return d;
 }
@@ -229,7 +280,8 @@ export function mergeLora(model: Model, adapters: LoraAdapter[], values: Map<str
       replaced.set(wName, { ...w, data });
     } else {
       const dName = `lora.${ad.projection.module}.delta`;
-      extraInits.push({ name: dName, dtype: 'float32', dims: ad.projection.transposed ? [ad.projection.outFeatures, ad.projection.inFeatures] : [ad.projection.inFeatures, ad.projection.outFeatures], data: delta });
+      const { inFeatures: I, outFeatures: O, transposed, convSpatial } = ad.projection;
+      extraInits.push({ name: dName, dtype: 'float32', dims: convSpatial ? [O, I, ...new Array(convSpatial).fill(1)] : transposed ? [O, I] : [I, O], data: delta });
       const merged = `${wName}/lora_merged`;
       before.set(node, [{ opType: 'Add', domain: '', name: `${node.name}/lora_merge`, inputs: [wName, dName], outputs: [merged], attrs: {} }]);
       rewired.set(node, { ...node, inputs: [node.inputs[0], merged, ...node.inputs.slice(2)] });

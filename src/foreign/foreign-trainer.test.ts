@@ -124,6 +124,31 @@ describe('ForeignCtcTrainer', () => {
     await t.dispose();
   });
 
+  it('NeMo Citrinet-style (convolution only): LoRA on the pointwise convolutions and the decoder lowers the loss; merged export equals', async () => {
+    const model = fixture('nemo-citrinet-tiny/model.onnx');
+    const V = Number(model.graph.outputs[0].shape[2]);
+    const T = 40;
+    const inputs = {
+      audio_signal: { dtype: 'float32' as const, dims: [2, 80, T], data: noise(11, 2 * 80 * T, 1) },
+      length: { dtype: 'int64' as const, dims: [2], data: BigInt64Array.of(40n, 29n) },
+    };
+    const t = await ForeignCtcTrainer.create(backend, {
+      model, blank: V - 1, scores: 'logProbs',
+      lora: { rank: 4, alpha: 8, targets: ['conv.pointwise', 'decoder'] },
+      optimizer: { kind: 'adamw', weightDecay: 0 }, clipNorm: 5,
+    }, inputs);
+    expect(t.adapters).toHaveLength(7);
+    const outputLengths = [40, 29].map((n) => t.outputFrames({ audio_signal: [1, 80, n], length: [1] }));
+    expect(outputLengths).toEqual([20, 15]);
+    const batch: ForeignBatch = { inputs, outputLengths, targets: targets(12, [4, 3], V, V - 1) };
+    const { losses } = await trainAndExport(t, batch, 20, 1e-2);
+    console.info(`nemo-citrinet-tiny LoRA (pointwise convs + decoder): CTC loss ${losses[0].toFixed(3)} → ${losses[19].toFixed(3)} in 20 steps`);
+    expect(losses[19]).toBeLessThan(0.8 * losses[0]);
+    const adapter = await t.adapterCheckpoint();
+    expect(adapter.tensors.get('lora.encoder.encoder.1.mconv.1.conv.A')?.dims).toEqual([4, 48, 1]);
+    await t.dispose();
+  });
+
   it('frozen weights shared as inputs by every graph: the same steps as with initializers', async () => {
     const model = fixture('wav2vec2-tiny/onnx/model.onnx');
     const S = 1600;
@@ -162,9 +187,10 @@ describe('training graphs of imported models', () => {
     ['wav2vec2-tiny/onnx/model.onnx', { input_values: [2, 16000] }, []],
     // NeMo computes output lengths in the graph: Floor of a float length (a few scalars per batch)
     ['nemo-conformer-tiny/model.onnx', { audio_signal: [2, 80, 400], length: [2] }, ['Floor']],
+    ['nemo-citrinet-tiny/model.onnx', { audio_signal: [2, 80, 400], length: [2] }, []],
   ] as const)('%s: every node on the WebGPU list but the FOREIGN_OPS expected', (path, dims, foreign) => {
     const { graph } = prepareStatic(fixture(path), { inputs: dims as unknown as Record<string, number[]> });
-    const { graph: adapted } = injectLora(graph, { rank: 8, alpha: 16, targets: ['attention.q', 'attention.k', 'attention.v', 'attention.out', 'ff.in', 'ff.out'] });
+    const { graph: adapted } = injectLora(graph, { rank: 8, alpha: 16, targets: ['attention.q', 'attention.k', 'attention.v', 'attention.out', 'ff.in', 'ff.out', 'conv.pointwise', 'decoder'] });
     const g = GraphBuilder.fromGraph(adapted, isLoraParam);
     g.outputs.splice(0);
     const out = g.value(graph.outputs[0].name);

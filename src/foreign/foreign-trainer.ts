@@ -245,8 +245,8 @@ export class ForeignCtcTrainer {
     const values = await this.parameters();
     const tensors = new Map<string, { dims: number[]; data: Float32Array }>();
     for (const ad of this.adapters) {
-      tensors.set(ad.a, { dims: [ad.projection.inFeatures, ad.rank], data: values.get(ad.a)! });
-      tensors.set(ad.b, { dims: [ad.rank, ad.projection.outFeatures], data: values.get(ad.b)! });
+      tensors.set(ad.a, { dims: ad.aDims, data: values.get(ad.a)! });
+      tensors.set(ad.b, { dims: ad.bDims, data: values.get(ad.b)! });
     }
     const nodes = Object.fromEntries(this.adapters.map((ad) => [ad.projection.module, { node: ad.projection.node, kind: ad.projection.kind, weight: ad.projection.weight, scale: ad.scale }]));
     return {

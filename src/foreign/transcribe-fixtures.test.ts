@@ -22,6 +22,8 @@ interface Reference {
 }
 const present = existsSync(`${FIXTURES}reference-outputs.json`);
 const ref: Reference | undefined = present ? JSON.parse(readFileSync(`${FIXTURES}reference-outputs.json`, 'utf8')) : undefined;
+// the Citrinet-style fixture's references (its own script, the same clips)
+if (ref && existsSync(`${FIXTURES}citrinet-reference-outputs.json`)) Object.assign(ref.models, (JSON.parse(readFileSync(`${FIXTURES}citrinet-reference-outputs.json`, 'utf8')) as Reference).models);
 
 async function samplesOf(source: string): Promise<Float32Array | undefined> {
   const path = source.startsWith('shared/') ? `${SHARED}${source.slice('shared/'.length)}` : `${REPO}${source}`;

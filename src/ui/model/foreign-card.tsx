@@ -20,6 +20,9 @@ const PROJECTION_LABEL: Record<string, string> = {
   'attention.out': 'attention output',
   'ff.in': 'feed-forward in',
   'ff.out': 'feed-forward out',
+  'conv.pointwise': 'pointwise convolution',
+  'conv.residual': 'residual convolution',
+  decoder: 'CTC decoder',
   other: 'other',
 };
 
