@@ -99,7 +99,13 @@ export async function finetuneForeign(o: ForeignFinetuneOptions): Promise<Foreig
   // a static graph, a gradient rule for every op between signal and scores: else a ForeignModelError
   inspectForTraining(m.description, await m.model());
   const found = new Set((await m.projectionKinds()).map((k) => k.kind));
-  const targets = [...new Set(r.adapter.targets.flatMap((t) => TARGET_KINDS[t]))].filter((k) => found.has(k));
+  let targets = [...new Set(r.adapter.targets.flatMap((t) => TARGET_KINDS[t]))].filter((k) => found.has(k));
+  // a convolution-only model (QuartzNet, Citrinet) has no attention or feed-forward MatMul: its
+  // channel-mixing layers are the pointwise convolutions, which play the feed-forward part
+  if (targets.length === 0 && found.has('conv.pointwise')) {
+    targets = ['conv.pointwise'];
+    log(`no attention or feed-forward projection in this model: LoRA goes on its pointwise convolutions (conv.pointwise) instead of ${r.adapter.targets.join(', ')}`);
+  }
   log(m.summary());
   log(`projections found: ${(await m.projectionKinds()).map((k) => `${k.kind} ×${k.count}`).join(', ')}; LoRA on ${targets.join(', ') || 'none'}`);
 

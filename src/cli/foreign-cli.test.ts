@@ -162,6 +162,20 @@ describe('earshot CLI on imported models', () => {
     await base.release();
   });
 
+  it.skipIf(!haveLibri)('finetune a convolution-only model (Citrinet-style): the recipe falls back to LoRA on its pointwise convolutions, the loss falls, --out is the same layout', async () => {
+    const out = join(dir, 'tuned-citrinet');
+    const r = await cli('finetune', '--model', join(FIXTURES, 'nemo-citrinet-tiny'), '--train', trainManifest(), '--out', out, '--steps', '20', '--seed', '3', '--lr', '1e-2');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('LoRA goes on its pointwise convolutions');
+    const s = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    console.info(`CLI finetune nemo-citrinet-tiny: loss ${s.first_loss.toFixed(3)} → ${s.last_loss.toFixed(3)} in ${s.steps} steps on ${s.adapter.targets.join(', ')} (${s.adapter.modules} modules)`);
+    expect(s.adapter.targets).toEqual(['conv.pointwise']);
+    expect(s.adapter.modules).toBeGreaterThan(0);
+    expect(s.last_loss).toBeLessThan(0.9 * s.first_loss);
+    const d = await detectModelLayout((await modelFilesFromDisk(join(out, 'model.onnx'))).files, { onnx: 'model.onnx' });
+    expect(d.kind).toBe('nemo-ctc');
+  });
+
   // Trained on the padded bucket (385 frames), scored at the batch's own length: a second shape, which
   // once fed the first bucket's folded position table to the second graph (foreign-trainer.ts).
   it.skipIf(!haveLibri)('NeMo (pieces, log-probs): the trainer’s adapted scores equal plain onnxruntime on the exported model.onnx', async () => {
