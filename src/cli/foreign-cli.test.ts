@@ -7,15 +7,14 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMono } from '../audio/decode';
 import { decodeModel, encodeModel } from '../engine/onnx-proto';
+import { plainRun, relDiff } from '../engine/testing/plain-ort';
 import { fineTuneForeign } from '../foreign/foreign-finetune';
 import { ForeignModel } from '../foreign/foreign-model';
 import { detectModelLayout } from '../foreign/layout';
 import { nodeBackend } from '../runtime/node';
-import type { HostTensor } from '../runtime/types';
 import { modelFilesFromDisk } from './foreign-source';
 
 const run = promisify(execFile);
@@ -43,25 +42,6 @@ async function cli(...args: string[]) {
     return { code: x.code, stdout: x.stdout, stderr: npmless(x.stderr) };
   }
 }
-
-/** Plain onnxruntime-node on an .onnx file, as a tool that never heard of Earshot runs it. */
-async function plainRun(file: string, feeds: Record<string, HostTensor>): Promise<Float32Array> {
-  const s = await ort.InferenceSession.create(file, { intraOpNumThreads: 1 });
-  try {
-    const out = await s.run(Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims)])));
-    return out[s.outputNames[0]].data as Float32Array;
-  } finally {
-    await s.release();
-  }
-}
-
-const relDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let scale = 0;
-  let worst = 0;
-  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]));
-  for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
-  return worst / scale;
-};
 
 let dir: string;
 beforeAll(() => {

@@ -4,22 +4,20 @@
 // gradient as CTC on the logits beneath them.
 
 import { readFileSync } from 'node:fs';
-import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { ctcLoss } from '../asr/ctc';
 import { gradients } from '../engine/autodiff';
 import { GraphBuilder } from '../engine/builder';
 import { isQuantized } from '../engine/dequantize';
-import { injectLora, isLoraParam } from '../engine/lora-inject';
+import { injectLora, isLoraParam, type ProjectionKind } from '../engine/lora-inject';
 import { FOREIGN_OPS, isWebGpuOp } from '../engine/op-types';
 import { buildTrainingGraph } from '../engine/train-graph';
-import type { Model } from '../engine/ir';
 import { decodeModel, encodeModel, makeModel, validateModel } from '../engine/onnx-proto';
 import { prepareStatic } from '../engine/static-graph';
 import { evaluate } from '../engine/testing/eval64';
+import { plainRun, relDiff } from '../engine/testing/plain-ort';
 import { mulberry32 } from '../engine/testing/reference-encoder';
 import { nodeBackend } from '../runtime/node';
-import type { HostTensor } from '../runtime/types';
 import { ForeignCtcTrainer, ForeignRunner, type ForeignBatch } from './foreign-trainer';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url);
@@ -39,22 +37,6 @@ function targets(seed: number, lengths: number[], vocab: number, blank: number):
   }));
 }
 
-/** Plain onnxruntime-node on a model, as a tool that never heard of Earshot would run it. */
-async function plainRun(model: Model, feeds: Record<string, HostTensor>): Promise<Float32Array> {
-  const s = await ort.InferenceSession.create(encodeModel(model));
-  const out = await s.run(Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims)])));
-  await s.release();
-  return Object.values(out)[0].data as Float32Array;
-}
-
-const relDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let scale = 0;
-  let worst = 0;
-  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]));
-  for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
-  return worst / scale;
-};
-
 async function trainAndExport(t: ForeignCtcTrainer, batch: ForeignBatch, steps: number, lr: number) {
   const losses: number[] = [];
   for (let s = 0; s < steps; s++) {
@@ -64,11 +46,31 @@ async function trainAndExport(t: ForeignCtcTrainer, batch: ForeignBatch, steps: 
   }
   const adapted = (await t.scores(batch.inputs)).data as Float32Array;
   const merged = await t.mergedModel();
-  expect(relDiff(await plainRun(merged, batch.inputs), adapted)).toBeLessThan(1e-4);
+  expect(relDiff(await plainRun(encodeModel(merged), batch.inputs), adapted)).toBeLessThan(1e-4);
   return { losses, merged, adapted };
 }
 
 const backend = nodeBackend({ threads: 1 });
+
+/** 20 LoRA steps on a NeMo fixture (log-probs, blank last, audio_signal + length) with two items of `lengths` frames. */
+async function trainNemo(path: string, o: { lengths: [number, number]; seed: number; targets: ProjectionKind[] }) {
+  const model = fixture(path);
+  const V = Number(model.graph.outputs[0].shape[2]);
+  const T = o.lengths[0];
+  const inputs = {
+    audio_signal: { dtype: 'float32' as const, dims: [2, 80, T], data: noise(o.seed, 2 * 80 * T, 1) },
+    length: { dtype: 'int64' as const, dims: [2], data: BigInt64Array.from(o.lengths, BigInt) },
+  };
+  const t = await ForeignCtcTrainer.create(backend, {
+    model, blank: V - 1, scores: 'logProbs',
+    lora: { rank: 4, alpha: 8, targets: o.targets },
+    optimizer: { kind: 'adamw', weightDecay: 0 }, clipNorm: 5,
+  }, inputs);
+  const outputLengths = o.lengths.map((n) => t.outputFrames({ audio_signal: [1, 80, n], length: [1] }));
+  const batch: ForeignBatch = { inputs, outputLengths, targets: targets(o.seed + 1, [4, 3], V, V - 1) };
+  const { losses } = await trainAndExport(t, batch, 20, 1e-2);
+  return { t, outputLengths, losses };
+}
 
 describe('ForeignCtcTrainer', () => {
   it('wav2vec2 (logits, blank = pad = 0): 20 LoRA steps lower the CTC loss; the merged export equals the adapted graph', async () => {
@@ -103,45 +105,17 @@ describe('ForeignCtcTrainer', () => {
   });
 
   it('NeMo Conformer (log-probs, blank last, audio_signal + length): LoRA steps lower the loss; merged export equals', async () => {
-    const model = fixture('nemo-conformer-tiny/model.onnx');
-    const V = Number(model.graph.outputs[0].shape[2]);
-    const T = 48;
-    const inputs = {
-      audio_signal: { dtype: 'float32' as const, dims: [2, 80, T], data: noise(4, 2 * 80 * T, 1) },
-      length: { dtype: 'int64' as const, dims: [2], data: BigInt64Array.of(48n, 37n) },
-    };
-    const t = await ForeignCtcTrainer.create(backend, {
-      model, blank: V - 1, scores: 'logProbs',
-      lora: { rank: 4, alpha: 8, targets: ['attention.q', 'attention.v', 'ff.in', 'ff.out'] },
-      optimizer: { kind: 'adamw', weightDecay: 0 }, clipNorm: 5,
-    }, inputs);
-    const outputLengths = [48, 37].map((n) => t.outputFrames({ audio_signal: [1, 80, n], length: [1] }));
+    const { t, outputLengths, losses } = await trainNemo('nemo-conformer-tiny/model.onnx', { lengths: [48, 37], seed: 4, targets: ['attention.q', 'attention.v', 'ff.in', 'ff.out'] });
     expect(outputLengths).toEqual([12, 10]);
-    const batch: ForeignBatch = { inputs, outputLengths, targets: targets(5, [4, 3], V, V - 1) };
-    const { losses } = await trainAndExport(t, batch, 20, 1e-2);
     console.info(`nemo-conformer-tiny LoRA: CTC loss ${losses[0].toFixed(3)} → ${losses[19].toFixed(3)} in 20 steps`);
     expect(losses[19]).toBeLessThan(0.8 * losses[0]);
     await t.dispose();
   });
 
   it('NeMo Citrinet-style (convolution only): LoRA on the pointwise convolutions and the decoder lowers the loss; merged export equals', async () => {
-    const model = fixture('nemo-citrinet-tiny/model.onnx');
-    const V = Number(model.graph.outputs[0].shape[2]);
-    const T = 40;
-    const inputs = {
-      audio_signal: { dtype: 'float32' as const, dims: [2, 80, T], data: noise(11, 2 * 80 * T, 1) },
-      length: { dtype: 'int64' as const, dims: [2], data: BigInt64Array.of(40n, 29n) },
-    };
-    const t = await ForeignCtcTrainer.create(backend, {
-      model, blank: V - 1, scores: 'logProbs',
-      lora: { rank: 4, alpha: 8, targets: ['conv.pointwise', 'decoder'] },
-      optimizer: { kind: 'adamw', weightDecay: 0 }, clipNorm: 5,
-    }, inputs);
+    const { t, outputLengths, losses } = await trainNemo('nemo-citrinet-tiny/model.onnx', { lengths: [40, 29], seed: 11, targets: ['conv.pointwise', 'decoder'] });
     expect(t.adapters).toHaveLength(7);
-    const outputLengths = [40, 29].map((n) => t.outputFrames({ audio_signal: [1, 80, n], length: [1] }));
     expect(outputLengths).toEqual([20, 15]);
-    const batch: ForeignBatch = { inputs, outputLengths, targets: targets(12, [4, 3], V, V - 1) };
-    const { losses } = await trainAndExport(t, batch, 20, 1e-2);
     console.info(`nemo-citrinet-tiny LoRA (pointwise convs + decoder): CTC loss ${losses[0].toFixed(3)} → ${losses[19].toFixed(3)} in 20 steps`);
     expect(losses[19]).toBeLessThan(0.8 * losses[0]);
     const adapter = await t.adapterCheckpoint();
