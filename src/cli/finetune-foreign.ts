@@ -15,6 +15,7 @@ import { CLIP_NORM, recipeOptimizer, stepsFor, warmupFor, type Recipe } from '..
 // The app's import check, so the CLI refuses what the Model panel refuses, in the same sentence.
 import { inspectForTraining } from '../workers/foreign-models';
 import { readManifest } from './eval';
+import type { FinetuneReport } from './finetune';
 
 /** Our LoRA targets (src/train/adapters.ts) as the projection kinds of an imported graph. */
 export const TARGET_KINDS: Record<LoraTarget, ProjectionKind[]> = {
@@ -38,28 +39,15 @@ export interface ForeignFinetuneOptions {
   log: (m: string) => void;
 }
 
-export interface ForeignFinetuneResult {
+export interface ForeignFinetuneResult extends FinetuneReport {
   layout: string;
-  steps: number;
-  skipped_steps: number;
   first_loss: number;
   last_loss: number;
-  train_seconds: number;
-  train_utterances: number;
-  val_utterances: number;
-  val_wer_before: number | null;
-  val_cer_before: number | null;
-  val_wer_after: number | null;
-  val_cer_after: number | null;
-  decoding: string;
   adapter: { kind: 'lora'; rank: number; alpha: number; targets: ProjectionKind[]; modules: number };
-  peak_lr: number;
-  l2sp: number;
   augmentation: string;
   files: string[];
   left_out: string[];
   note: string;
-  out: string;
 }
 
 /** Manifest rows decoded at the model's rate; transcripts the vocabulary cannot spell are reported and left out. */

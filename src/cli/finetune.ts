@@ -139,7 +139,8 @@ export interface FinetuneOptions extends AdaptOptions {
   verbose?: boolean;
 }
 
-export interface FinetuneResult {
+/** What `earshot finetune` reports on any model, Earshot's own or imported (finetune-foreign.ts). */
+export interface FinetuneReport {
   steps: number;
   skipped_steps: number;
   train_seconds: number;
@@ -151,11 +152,14 @@ export interface FinetuneResult {
   val_cer_after: number | null;
   /** How the validation transcripts were decoded. */
   decoding: string;
-  adapter: AdapterChoice;
   peak_lr: number;
   l2sp: number;
-  trainable_parameters: number;
   out: string;
+}
+
+export interface FinetuneResult extends FinetuneReport {
+  adapter: AdapterChoice;
+  trainable_parameters: number;
 }
 
 /** Fine-tunes and writes the merged model directory (+ adapter.safetensors) to `out`. */
