@@ -1,7 +1,8 @@
 // Node only: what `--model <folder|zip|.onnx>` names, as the file set layout detection reads.
 // Files on disk are read by range, so detection reads headers and config files, not weights.
 import { open, readdir, readFile, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative, sep } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { walkFolder } from '../data/node-files';
 import { fileSet, fileSetFromZip, type ModelFile, type ModelFileSet } from '../foreign/files';
 
 export interface DiskModel {
@@ -18,17 +19,7 @@ export async function modelFilesFromDisk(path: string): Promise<DiskModel> {
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new Error(`${path} does not exist`);
   if (info.isDirectory()) {
-    const root = dirname(path);
-    const out: ModelFile[] = [];
-    const walk = async (d: string): Promise<void> => {
-      for (const entry of await readdir(d, { withFileTypes: true })) {
-        const full = join(d, entry.name);
-        if (entry.isDirectory()) await walk(full);
-        else if (entry.isFile()) out.push(diskModelFile(full, relative(root, full).split(sep).join('/'), (await stat(full)).size));
-      }
-    };
-    await walk(path);
-    return { files: fileSet(out) };
+    return { files: fileSet((await walkFolder(path)).map((f) => diskModelFile(f.full, f.path, f.size))) };
   }
   if (path.toLowerCase().endsWith('.zip')) return { files: await fileSetFromZip(new Uint8Array(await readFile(path))) };
   if (path.toLowerCase().endsWith('.onnx')) {

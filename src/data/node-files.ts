@@ -6,13 +6,18 @@ import type { VirtualFile } from './vfile';
 
 /** Every file under `dir`, with paths starting at the folder's own name (as a dropped folder). */
 export async function folderFiles(dir: string): Promise<VirtualFile[]> {
+  return (await walkFolder(dir)).map((f) => diskFile(f.full, f.path, f.size));
+}
+
+/** Every file under `dir`: where it is on disk, its '/'-separated path starting at the folder's own name, its size. */
+export async function walkFolder(dir: string): Promise<Array<{ full: string; path: string; size: number }>> {
   const root = join(dir, '..');
-  const out: VirtualFile[] = [];
+  const out: Array<{ full: string; path: string; size: number }> = [];
   const walk = async (d: string): Promise<void> => {
     for (const entry of await readdir(d, { withFileTypes: true })) {
       const full = join(d, entry.name);
       if (entry.isDirectory()) await walk(full);
-      else if (entry.isFile()) out.push(diskFile(full, relative(root, full).split(sep).join('/'), (await stat(full)).size));
+      else if (entry.isFile()) out.push({ full, path: relative(root, full).split(sep).join('/'), size: (await stat(full)).size });
     }
   };
   await walk(dir);
