@@ -10,7 +10,7 @@
 // against onnxruntime running the original one.
 
 import type { Attr, DType, TensorConst } from './ir';
-import { dtypeArray, numel } from './ir';
+import { dtypeArray, numel, stridesOf } from './ir';
 import { attrInt, attrInts, broadcastShapes, normAxis, onnxDType, sliceRange } from './shape-inference';
 
 type Attrs = Record<string, Attr>;
@@ -41,23 +41,14 @@ export function fromNumbers(dtype: DType, dims: number[], values: ArrayLike<numb
   return { dtype, dims, data };
 }
 
-function strides(dims: readonly number[]): number[] {
-  const s = new Array<number>(dims.length);
-  for (let k = dims.length - 1, acc = 1; k >= 0; k--) {
-    s[k] = acc;
-    acc *= dims[k];
-  }
-  return s;
-}
-
 /** Flat source index, per output element, of `x` broadcast to `dims`. */
 function broadcastIndex(xDims: readonly number[], dims: readonly number[]): (i: number) => number {
   if (xDims.length === dims.length && xDims.every((d, k) => d === dims[k])) return (i) => i;
   if (numel(xDims) === 1) return () => 0;
   const lead = dims.length - xDims.length;
-  const xs = strides(xDims);
+  const xs = stridesOf(xDims);
   const step = dims.map((_, k) => (k < lead || xDims[k - lead] === 1 ? 0 : xs[k - lead]));
-  const os = strides(dims);
+  const os = stridesOf(dims);
   return (i) => {
     let src = 0;
     for (let k = 0; k < dims.length; k++) {
@@ -127,8 +118,8 @@ function reduction(init: number, step: (acc: number, v: number) => number, finis
     const outDims = x!.dims.map((d, k) => (axes.includes(k) ? 1 : d));
     const n = numel(outDims);
     const acc = new Float64Array(n).fill(init);
-    const os = strides(outDims);
-    const xs = strides(x!.dims);
+    const os = stridesOf(outDims);
+    const xs = stridesOf(x!.dims);
     const total = numel(x!.dims);
     for (let i = 0; i < total; i++) {
       let o = 0;
@@ -145,7 +136,7 @@ function reduction(init: number, step: (acc: number, v: number) => number, finis
 function gatherView(x: Const, dims: number[], step: number[], base = 0): Const {
   const n = numel(dims);
   const out = dtypeArray(x.dtype, n);
-  const os = strides(dims);
+  const os = stridesOf(dims);
   for (let i = 0; i < n; i++) {
     let src = base;
     for (let k = 0; k < dims.length; k++) src += (Math.floor(i / os[k]) % dims[k]) * step[k];
@@ -155,7 +146,7 @@ function gatherView(x: Const, dims: number[], step: number[], base = 0): Const {
 }
 
 function transpose(x: Const, perm: number[]): Const {
-  const s = strides(x.dims);
+  const s = stridesOf(x.dims);
   return gatherView(x, perm.map((p) => x.dims[p]), perm.map((p) => s[p]));
 }
 
@@ -163,7 +154,7 @@ function sliceOf(x: Const, starts: number[], ends: number[], axesIn: number[] | 
   const axes = (axesIn ?? starts.map((_, i) => i)).map((a) => normAxis(a, x.dims.length));
   const steps = stepsIn ?? starts.map(() => 1);
   const dims = [...x.dims];
-  const s = strides(x.dims);
+  const s = stridesOf(x.dims);
   const step = [...s];
   let base = 0;
   axes.forEach((a, i) => {
@@ -375,8 +366,8 @@ const OPS: Record<string, Fn> = {
   Tile: ([x, repeats]) => {
     const r = numbers(repeats!);
     const dims = x!.dims.map((d, k) => d * r[k]);
-    const xs = strides(x!.dims);
-    const os = strides(dims);
+    const xs = stridesOf(x!.dims);
+    const os = stridesOf(dims);
     const out = dtypeArray(x!.dtype, numel(dims));
     for (let i = 0; i < out.length; i++) {
       let src = 0;

@@ -100,3 +100,13 @@ export function numel(dims: readonly number[]): number {
   for (const d of dims) n *= d;
   return n;
 }
+
+/** Row-major strides of `dims`, in elements: the last axis 1. */
+export function stridesOf(dims: readonly number[]): number[] {
+  const s = new Array<number>(dims.length);
+  for (let k = dims.length - 1, acc = 1; k >= 0; k--) {
+    s[k] = acc;
+    acc *= dims[k];
+  }
+  return s;
+}

@@ -7,7 +7,7 @@
 // 2^53, plenty for shapes, axes and indices). Speed is not a goal: tensors here are test-sized.
 
 import type { Attr, DType, Graph, Node, TensorConst } from '../ir';
-import { numel } from '../ir';
+import { numel, stridesOf } from '../ir';
 import type { GraphOpType } from '../op-types';
 import { dtypeFromCode } from '../onnx-proto';
 
@@ -117,15 +117,6 @@ class Attrs {
 
 // ---------------------------------------------------------------------------------------------
 // Shape helpers
-
-function stridesOf(dims: readonly number[]): number[] {
-  const s = new Array<number>(dims.length);
-  for (let k = dims.length - 1, acc = 1; k >= 0; k--) {
-    s[k] = acc;
-    acc *= dims[k];
-  }
-  return s;
-}
 
 /** Calls f with every multi-index of `dims` in row-major order (the index array is reused). */
 function eachIndex(dims: readonly number[], f: (idx: number[], flat: number) => void): void {
