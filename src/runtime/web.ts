@@ -1,6 +1,13 @@
 // Browser backends: onnxruntime-web's native WebGPU execution provider (import
-// 'onnxruntime-web/webgpu', per FIELD.md), with its WASM CPU kernels as the fallback.
+// 'onnxruntime-web/webgpu', per FIELD.md), and its plain WASM CPU build for the WASM backend.
+// The WebGPU build is compiled with Asyncify (its C++ WebGPU EP waits on the GPU); that
+// instrumentation costs its CPU kernels about half their speed: the reference encoder's training
+// step ran 2-3× slower on the WASM EP of 'onnxruntime-web/webgpu' than on that of
+// 'onnxruntime-web/wasm' (README, Performance). So the WASM backend runs on 'onnxruntime-web/wasm'.
+// Each build has its own `env` and its own .wasm file, fetched only when a session of it is
+// created; a page that only ever uses one backend loads one.
 import * as ort from 'onnxruntime-web/webgpu';
+import * as ortWasm from 'onnxruntime-web/wasm';
 import { createOrtBackend } from './ort-backend';
 import type { Backend } from './types';
 
@@ -8,19 +15,28 @@ export interface WebBackendOptions {
   /** Where onnxruntime-web's .wasm/.mjs files are served from (default: bundler-resolved). */
   wasmPaths?: string;
   threads?: number;
+  /**
+   * Which onnxruntime-web build runs the WASM backend: 'wasm' (default, the fast one) or 'webgpu'
+   * (the Asyncify build the WebGPU backend uses; only for measuring the difference).
+   */
+  build?: 'wasm' | 'webgpu';
 }
 
 function configure(o: WebBackendOptions): void {
-  if (o.wasmPaths) ort.env.wasm.wasmPaths = o.wasmPaths;
   // Threads need cross-origin isolation (SharedArrayBuffer); without it onnxruntime uses one.
+  // Each build reads these when its WebAssembly module is first instantiated, and never again.
   const isolated = typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated;
-  ort.env.wasm.numThreads = isolated ? (o.threads ?? Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+  const threads = isolated ? (o.threads ?? Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+  for (const m of [ort, ortWasm]) {
+    if (o.wasmPaths) m.env.wasm.wasmPaths = o.wasmPaths;
+    m.env.wasm.numThreads = threads;
+  }
 }
 
 /** The number of WASM threads onnxruntime uses here (part of what a backend measurement depends on). */
 export function wasmThreads(o: WebBackendOptions = {}): number {
   configure(o);
-  return ort.env.wasm.numThreads ?? 1;
+  return ortWasm.env.wasm.numThreads ?? 1;
 }
 
 /** Why WebGPU is not usable here, or null when it is (with the adapter's description). */
@@ -115,8 +131,9 @@ export async function webGpuBackend(o: WebBackendOptions = {}): Promise<Backend>
 
 export function wasmBackend(o: WebBackendOptions = {}, reason = 'WASM chosen'): Backend {
   configure(o);
-  return createOrtBackend(ort, {
-    info: { name: 'wasm', device: `WebAssembly CPU, ${ort.env.wasm.numThreads} thread(s) — ${reason}` },
+  const m = o.build === 'webgpu' ? ort : ortWasm;
+  return createOrtBackend(m, {
+    info: { name: 'wasm', device: `WebAssembly CPU, ${m.env.wasm.numThreads} thread(s)${o.build === 'webgpu' ? ', Asyncify build' : ''} — ${reason}` },
     executionProviders: ['wasm'],
     deviceResident: false,
   });
