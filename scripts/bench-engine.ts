@@ -1,8 +1,19 @@
-// npm run bench:engine [-- --size full|reduced --steps N --warmup N --budget-s S --backends node,wasm,webgpu]
+// npm run bench:engine [-- --size full|reduced --steps N --warmup N --budget-s S
+//     --backends node,wasm,webgpu[,wasm-asyncify] --speech BxF|none --no-overheads]
 // Times one training step of the reference encoder (../shared/docs/REFERENCE-ENCODER.md: 6 blocks,
 // d_model 256, 4 heads, batch 8 × 300 frames, MSE, AdamW) on onnxruntime-node CPU and in Chromium on
-// WASM and WebGPU, and prints one JSON object. A step is forward + backward + update + reading the
-// loss back, as the peer figures in REFERENCE-ENCODER.md measure it.
+// WASM and WebGPU, and the speech model's LoRA step (as `earshot finetune` runs it, on a B × F-frame
+// synthetic batch) on Node and Chromium WASM, and prints one JSON object. A step is forward +
+// backward + update + reading the loss back, as the peer figures in REFERENCE-ENCODER.md measure it.
+// Per backend it also says where a step's time goes: inside onnxruntime's run (kernels, and on WASM
+// the copies of the state into and out of the WebAssembly heap) or outside it, the cost of one run
+// of a one-node graph, and of feeding the state in and fetching it out alone (an Identity graph).
+// 'wasm-asyncify' is the WASM EP of onnxruntime-web's WebGPU build, which the WASM backend used
+// before; it is there to measure the difference.
+// Node and the Chromium WASM backends take turns, one step each per round, so that on a shared
+// machine they see the same load: `ratios` are the medians of the per-round ratios to Node (the
+// absolute figures move with the load; the ratios much less). WebGPU on a software adapter is far
+// too slow to take turns with and is timed on its own afterwards.
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
 import { buildReferenceProblem, REFERENCE_FULL, REFERENCE_REDUCED } from '../src/engine/testing/reference-encoder';
@@ -11,7 +22,9 @@ import { speechStepOptions, speechTrainingNodes } from './speech-step';
 import { nodeBackend } from '../src/runtime/node';
 import { launchChromium } from '../e2e/browser';
 import { startDevServer } from '../e2e/server';
-import { benchReference, type BenchResult } from '../e2e/harness/reference-bench';
+import type { Page } from 'playwright-core';
+import { referenceStepper, runOverheads, speechLoraStepper, type BenchResult, type Stepper } from '../e2e/harness/reference-bench';
+import type { BrowserBenchBackend, ReferenceBenchPage, Workload } from '../e2e/harness/reference-bench-page';
 
 const { values: args } = parseArgs({
   options: {
@@ -21,6 +34,8 @@ const { values: args } = parseArgs({
     'budget-s': { type: 'string', default: '240' },
     backends: { type: 'string', default: 'node,wasm,webgpu' },
     'force-full': { type: 'boolean', default: false },
+    speech: { type: 'string', default: '4x400' },
+    'no-overheads': { type: 'boolean', default: false },
   },
 });
 const size = args.size === 'reduced' ? 'reduced' : 'full';
@@ -28,11 +43,15 @@ const steps = Number(args.steps);
 const warmup = Number(args.warmup);
 const budgetMs = Number(args['budget-s']) * 1000;
 const backends = args.backends!.split(',');
+const overheads = !args['no-overheads'];
+const speech = args.speech === 'none' ? null : args.speech!.split('x').map(Number);
+if (speech && (speech.length !== 2 || !speech.every((n) => n > 0))) throw new Error(`--speech must be BxF (e.g. 4x400) or none, not '${args.speech}'`);
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
 };
+const round = (x: number | undefined, d = 1) => (x === undefined || !Number.isFinite(x) ? undefined : Math.round(x * 10 ** d) / 10 ** d);
 const log = (m: string) => process.stderr.write(`[bench:engine] ${m}\n`);
 
 const problem = buildReferenceProblem(size === 'full' ? REFERENCE_FULL : REFERENCE_REDUCED);
@@ -53,45 +72,145 @@ const result: Record<string, unknown> = {
 const summarize = (r: BenchResult) => ({
   device: r.device,
   median_ms_per_step: Math.round(median(r.stepMs)),
+  // inside onnxruntime's run: the kernels, and on WASM the copies of feeds into and outputs out of its heap
+  median_ms_in_run: Math.round(median(r.runMs)),
+  median_ms_outside_run: round(median(r.stepMs.map((t, i) => t - r.runMs[i]))),
+  step_ms: r.stepMs.map((t) => Math.round(t)),
   timed_steps: r.stepMs.length,
   warmup_steps: r.warmupMs.length,
   first_step_loss: r.firstLoss,
+  session_create_ms: Math.round(r.createMs),
+  ...(r.tinyRunMs !== undefined ? { one_node_run_ms: round(r.tinyRunMs, 3) } : {}),
+  ...(r.stateIoMs !== undefined ? { state_io_ms: round(r.stateIoMs) } : {}),
+  ...(r.stateFloats !== undefined ? { state_mb: round((r.stateFloats * 4) / 2 ** 20) } : {}),
 });
 
-if (backends.includes('node')) {
-  log('onnxruntime-node CPU…');
-  result.node_cpu = summarize(await benchReference(nodeBackend(), size, warmup, steps, budgetMs));
+/** One backend that can take a step when its turn comes: Node here, or a Chromium page. */
+interface Runner {
+  name: string;
+  start(w: Workload): Promise<{ device: string; nodes: number; createMs: number }>;
+  step(): Promise<{ ms: number; runMs: number; loss: number }>;
+  finish(overheads: boolean): Promise<{ tinyRunMs?: number; stateIoMs?: number; stateFloats: number }>;
 }
-const web = backends.filter((b) => b === 'wasm' || b === 'webgpu') as ('wasm' | 'webgpu')[];
-if (web.length) {
-  const { server } = await startDevServer();
-  const browser = await launchChromium();
-  try {
-    for (const b of web) {
-      log(`Chromium ${b}…`);
-      const page = await browser.newPage();
-      await page.goto(`${server.resolvedUrls!.local[0]}e2e/harness/engine.html`);
-      await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', null, { timeout: 120_000 });
-      page.setDefaultTimeout(0);
-      // A software WebGPU adapter (SwiftShader, as in headless Chromium without a GPU) needs ~1 min
-      // per reduced-size step; the full size would take the better part of an hour, so there the
-      // reduced size is measured and the JSON says so.
-      const software = await page.evaluate(async () => {
-        const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info?: { isFallbackAdapter?: boolean; vendor?: string } } | null> } }).gpu;
-        const a = await gpu?.requestAdapter();
-        return !a || a.info?.isFallbackAdapter === true || a.info?.vendor === 'google';
-      });
-      const sz = b === 'webgpu' && software && size === 'full' && !args['force-full'] ? 'reduced' : size;
-      const r = await page.evaluate(
-        ([bk, z, w, n, budget]) => (window as unknown as { engineHarness: { bench(...a: unknown[]): Promise<BenchResult> } }).engineHarness.bench(bk, z, w, n, budget),
-        [b, sz, b === 'webgpu' && software ? 1 : warmup, steps, budgetMs] as const,
-      );
-      result[`chromium_${b}`] = { size: sz, software_adapter: b === 'webgpu' ? software : undefined, ...summarize(r) };
-      await page.close();
-    }
-  } finally {
-    await browser.close();
-    await server.close();
+
+function nodeRunner(): Runner {
+  let st: Stepper | undefined;
+  return {
+    name: 'node_cpu',
+    async start(w) {
+      const b = nodeBackend();
+      st = w.kind === 'reference' ? await referenceStepper(b, w.size) : await speechLoraStepper(b, w.batch, w.frames);
+      return { device: b.info.device, nodes: st.nodes, createMs: st.createMs };
+    },
+    step: () => st!.step(),
+    async finish(oh) {
+      const s = st!;
+      await s.dispose();
+      const stateFloats = s.state.reduce((n, x) => n + x.dims.reduce((a, d) => a * d, 1), 0);
+      return { ...(oh ? await runOverheads(s.backend, s.state) : {}), stateFloats };
+    },
+  };
+}
+
+function pageRunner(page: Page, b: BrowserBenchBackend): Runner {
+  type W = { referenceBench: ReferenceBenchPage };
+  return {
+    name: `chromium_${b.replace('-', '_')}`,
+    start: (w) => page.evaluate(([bk, wl]) => (window as unknown as W).referenceBench.start(bk, wl), [b, w] as const),
+    step: () => page.evaluate(() => (window as unknown as W).referenceBench.step()),
+    finish: (oh) => page.evaluate((o) => (window as unknown as W).referenceBench.finish(o), overheads && oh),
+  };
+}
+
+/** Rounds of one step per runner (the first `warmup` untimed), then the overhead probes. */
+async function takeTurns(runners: Runner[], w: Workload, warmup: number, withOverheads = true): Promise<Record<string, unknown>> {
+  const results = new Map<Runner, BenchResult>();
+  for (const r of runners) {
+    log(`${w.kind} ${w.kind === 'reference' ? w.size : `${w.batch}×${w.frames}`}: ${r.name} compiling…`);
+    const s = await r.start(w);
+    results.set(r, { backend: r.name, device: s.device, nodes: s.nodes, createMs: s.createMs, stepMs: [], warmupMs: [], runMs: [], firstLoss: NaN });
   }
+  const t0 = performance.now();
+  for (let i = 0; i < warmup + steps; i++) {
+    for (const r of runners) {
+      const x = await r.step();
+      const res = results.get(r)!;
+      if (i === 0) res.firstLoss = x.loss;
+      (i < warmup ? res.warmupMs : res.stepMs).push(x.ms);
+      if (i >= warmup) res.runMs.push(x.runMs);
+    }
+    log(`round ${i + 1}: ${runners.map((r) => `${r.name} ${Math.round([...results.get(r)!.warmupMs, ...results.get(r)!.stepMs].at(-1)!)} ms`).join(', ')}`);
+    if (i >= warmup && performance.now() - t0 > budgetMs) break;
+  }
+  const out: Record<string, unknown> = {};
+  for (const r of runners) {
+    const res = results.get(r)!;
+    Object.assign(res, await r.finish(withOverheads && w.kind === 'reference'));
+    out[r.name] = summarize(res);
+  }
+  // per round, each Chromium backend's step over Node's in the same round
+  const node = runners.find((r) => r.name === 'node_cpu');
+  if (node) {
+    const ratios: Record<string, number | undefined> = {};
+    for (const r of runners.filter((x) => x !== node)) {
+      const a = results.get(r)!.stepMs;
+      const n = results.get(node)!.stepMs;
+      ratios[`${r.name}/node_cpu`] = round(median(a.map((t, i) => t / n[i])), 2);
+    }
+    out.ratios = ratios;
+  }
+  return out;
+}
+
+const web = backends.filter((b) => b === 'wasm' || b === 'webgpu' || b === 'wasm-asyncify') as BrowserBenchBackend[];
+const paired = web.filter((b) => b !== 'webgpu');
+const workloads: Workload[] = [{ kind: 'reference', size }, ...(speech ? [{ kind: 'speech-lora' as const, batch: speech[0], frames: speech[1] }] : [])];
+const server = web.length ? (await startDevServer()).server : undefined;
+const browser = web.length ? await launchChromium() : undefined;
+try {
+  const open = async () => {
+    const page = await browser!.newPage();
+    await page.goto(`${server!.resolvedUrls!.local[0]}e2e/harness/reference-bench.html`);
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', null, { timeout: 120_000 });
+    page.setDefaultTimeout(0);
+    return page;
+  };
+  if (browser) {
+    const first = await open();
+    const env = await first.evaluate(() => (window as unknown as { referenceBench: ReferenceBenchPage }).referenceBench.environment());
+    await first.close();
+    // Multi-threaded WASM needs cross-origin isolation (vite.config.ts sets COOP/COEP)
+    result.chromium = { cross_origin_isolated: env.crossOriginIsolated, hardware_concurrency: env.hardwareConcurrency };
+  }
+  for (const w of workloads) {
+    // a fresh page per backend and workload: each onnxruntime-web build reads its thread count once
+    const pages = await Promise.all(paired.map(() => open()));
+    const runners = [...(backends.includes('node') ? [nodeRunner()] : []), ...paired.map((b, i) => pageRunner(pages[i], b))];
+    if (runners.length) {
+      const r = await takeTurns(runners, w, warmup);
+      if (w.kind === 'reference') Object.assign(result, r);
+      else result.speech_lora = { batch: w.batch, frames: w.frames, audio_seconds_per_step: (w.batch * w.frames) / 100, ...r };
+    }
+    await Promise.all(pages.map((p) => p.close()));
+  }
+  if (web.includes('webgpu')) {
+    log('Chromium webgpu…');
+    const page = await open();
+    // A software WebGPU adapter (SwiftShader, as in headless Chromium without a GPU) needs ~1 min
+    // per reduced-size step; the full size would take the better part of an hour, so there the
+    // reduced size is measured and the JSON says so.
+    const software = await page.evaluate(async () => {
+      const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info?: { isFallbackAdapter?: boolean; vendor?: string } } | null> } }).gpu;
+      const a = await gpu?.requestAdapter();
+      return !a || a.info?.isFallbackAdapter === true || a.info?.vendor === 'google';
+    });
+    const sz = software && size === 'full' && !args['force-full'] ? 'reduced' : size;
+    const r = await takeTurns([pageRunner(page, 'webgpu')], { kind: 'reference', size: sz }, software ? 1 : warmup, false);
+    result.chromium_webgpu = { size: sz, software_adapter: software, ...(r.chromium_webgpu as object) };
+    await page.close();
+  }
+} finally {
+  await browser?.close();
+  await server?.close();
 }
 console.log(JSON.stringify(result));

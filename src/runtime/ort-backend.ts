@@ -133,7 +133,15 @@ export function createOrtBackend(ort: Ort, o: OrtBackendOptions): Backend {
           for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = isHostTensor(v) ? toOrt(ort, v) : (v as OrtDeviceTensor).tensor;
           const wantDevice = new Set(runOpts.keepOnDevice ?? []);
           o.guard?.check();
-          const out = await serialized(() => guarded(session.run(ortFeeds)));
+          let runMs = 0;
+          const out = await serialized(async () => {
+            const t0 = performance.now();
+            try {
+              return await guarded(session.run(ortFeeds));
+            } finally {
+              runMs = performance.now() - t0;
+            }
+          });
           const host: Record<string, HostTensor> = {};
           const device: Record<string, DeviceTensor> = {};
           for (const [name, t] of Object.entries(out)) {
@@ -144,7 +152,7 @@ export function createOrtBackend(ort: Ort, o: OrtBackendOptions): Backend {
               t.dispose();
             } else host[name] = await guarded(toHost(t));
           }
-          return { host, device };
+          return { host, device, runMs };
         },
         read: (t) => guarded(read((t as OrtDeviceTensor).tensor)),
         release: () => {

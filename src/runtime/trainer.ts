@@ -19,6 +19,8 @@ export interface StepResult {
   /** True when the guard found a non-finite loss or gradient and left the state untouched. */
   skipped: boolean;
   extra: Record<string, HostTensor>;
+  /** Milliseconds of the step spent inside onnxruntime's run (Session.run's `runMs`). */
+  runMs: number;
 }
 
 /** One compiled graph the trainer can run on its state: a training step for one batch shape, or a forward pass. */
@@ -101,7 +103,7 @@ export class Trainer {
     const feeds: Record<string, HostTensor | DeviceTensor> = { ...batch, [tg.lrInput]: { dtype: 'float32', dims: [], data: Float32Array.of(lr) } };
     for (const [name, t] of this.state) feeds[name] = t;
     // GPU sync point: the scalars (loss, norm, skipped) are read back; the state stays on the device.
-    const { host, device } = await c.session.run(feeds, { keepOnDevice: tg.state.map((s) => s.output) });
+    const { host, device, runMs } = await c.session.run(feeds, { keepOnDevice: tg.state.map((s) => s.output) });
     // Swap: the outputs become the state; the buffers that were fed in are released.
     for (const s of tg.state) {
       this.state.get(s.input)!.dispose();
@@ -115,6 +117,7 @@ export class Trainer {
       gradNorm: scalar(tg.gradNormOutput),
       skipped: scalar(tg.skippedOutput) !== 0,
       extra,
+      runMs,
     };
   }
 

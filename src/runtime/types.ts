@@ -33,13 +33,24 @@ export interface RunOptions {
   keepOnDevice?: Iterable<string>;
 }
 
+export interface RunResult {
+  host: Record<string, HostTensor>;
+  device: Record<string, DeviceTensor>;
+  /**
+   * Milliseconds spent inside onnxruntime's `run` (the kernels, and on WASM the copies of every
+   * feed into the WebAssembly heap and of every output out of it); the rest of the call is this
+   * wrapper's (tensor objects, reading device outputs back). For benchmarks' per-step breakdown.
+   */
+  runMs: number;
+}
+
 export interface Session {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   run(
     feeds: Record<string, HostTensor | DeviceTensor>,
     opts?: RunOptions,
-  ): Promise<{ host: Record<string, HostTensor>; device: Record<string, DeviceTensor> }>;
+  ): Promise<RunResult>;
   /** Reads a device tensor back to the host. */
   read(t: DeviceTensor): Promise<HostTensor>;
   release(): Promise<void>;
