@@ -19,5 +19,6 @@ export {
   type Features,
   type FrontEndConfig,
 } from './log-mel';
+export { LogMelStream } from './log-mel-stream';
 export { addNoise, specAugment, speedPerturb, type NoiseOptions, type SpecAugmentConfig } from './augment';
 export { gaussian, mulberry32, randInt, type Random } from './random';

@@ -178,19 +178,29 @@ export class LogMelExtractor {
   }
 
   compute(samples: Float32Array): Features {
+    const x = this.cfg.preemphasis > 0 ? preemphasize(samples, this.cfg.preemphasis) : samples;
+    const frames = frameCount(x.length, this.cfg);
+    const data = new Float32Array(frames * this.cfg.nMels);
+    this.rows(x, x.length, 0, frames, data);
+    this.normalize(data, frames);
+    return { data, frames, nMels: this.cfg.nMels };
+  }
+
+  /**
+   * Log-mel rows `from` .. `to` − 1 (before normalisation) of the pre-emphasised signal x[0, n),
+   * written at their own rows of `data`. A row reads only the samples under its window (and the
+   * padding `center` adds past either end), so LogMelStream computes rows while a take is still
+   * being recorded and gets the very numbers `compute` gets for the whole clip.
+   */
+  rows(x: Float32Array, n: number, from: number, to: number, data: Float32Array): void {
     const { cfg, window, frame, spectrum, filters, fft } = this;
     const { nMels, hopLength, nFft, winLength } = cfg;
-    const x = cfg.preemphasis > 0 ? preemphasize(samples, cfg.preemphasis) : samples;
-    const n = x.length;
-    const frames = frameCount(n, cfg);
-    const data = new Float32Array(frames * nMels);
-    const winOffset = (nFft - winLength) >> 1; // where the window sits in the FFT buffer
-    // Signal index under window tap 0 is t·hop + shift: centred frames start winLength/2 early.
-    const shift = cfg.center ? winOffset - (nFft >> 1) : 0;
+    const winOffset = this.winOffset;
+    const shift = this.shift;
     const reflect = cfg.center && cfg.padMode === 'reflect';
     const add = cfg.logGuard === 'add';
     const floor = cfg.logFloor;
-    for (let t = 0; t < frames; t++) {
+    for (let t = from; t < to; t++) {
       const first = t * hopLength + shift;
       if (first >= 0 && first + winLength <= n) {
         for (let j = 0; j < winLength; j++) frame[winOffset + j] = x[first + j] * window[j];
@@ -213,8 +223,21 @@ export class LogMelExtractor {
         data[row + m] = Math.log(add ? e + floor : e > floor ? e : floor);
       }
     }
-    normalize(data, frames, nMels, cfg.normalize);
-    return { data, frames, nMels };
+  }
+
+  /** Where the window sits in the FFT buffer. */
+  private get winOffset(): number {
+    return (this.cfg.nFft - this.cfg.winLength) >> 1;
+  }
+
+  /** The signal index under window tap 0 is t·hop + shift: centred frames start nFft/2 − winOffset early. */
+  get shift(): number {
+    return this.cfg.center ? this.winOffset - (this.cfg.nFft >> 1) : 0;
+  }
+
+  /** The config's normalisation of `frames` rows, in place (per-utterance statistics need every row). */
+  normalize(data: Float32Array, frames: number): void {
+    normalize(data, frames, this.cfg.nMels, this.cfg.normalize);
   }
 }
 
