@@ -149,10 +149,19 @@ interface Prefix {
   children: Map<number, Prefix> | null; // created on first extension
   completedBonus: number; // bonus of the words already followed by a space
   word: string; // the word being spelled ('' when there are no hotwords, lexicon or LM)
+  spelled: number; // the LM's spelling-trie node of `word` (WordLm.spell; −1: no LM word starts so)
   partialBonus: number; // WordBonus.partial(word), computed once
   lmPrev: number; // LM id of the last completed word (<s> at the start)
   lmBefore: number; // LM id of the completed word before it (-1 when lmPrev is <s>)
   slot: number; // index in the current beam, -1 when not in it
+  /**
+   * Per token, the word bonus extending this prefix by it earns (NaN until asked), in two terms
+   * (the word it completes or continues; the word it starts) added in the order they always were:
+   * a prefix stays in the beam for many frames and is offered the same tokens each time, and the
+   * bonus depends only on the prefix and the token, so each string lookup in the LM is done once
+   * per prefix and token.
+   */
+  extensionBonus: Float64Array | null; // [2 × vocabulary]
 }
 
 /** CTC prefix beam search in log space; returns up to `nBest` hypotheses, best first. */
@@ -180,7 +189,7 @@ export function beamSearch(
 
   // The beam: prefixes and, per prefix, log p(prefix, path so far ends in blank / in its last
   // label) — Hannun's p_b and p_nb.
-  let prefixes: Prefix[] = [makePrefix(null, -1, -1, 0, 0, '', 0, bonus.start, -1)];
+  let prefixes: Prefix[] = [makePrefix(null, -1, -1, 0, 0, '', 0, 0, bonus.start, -1)];
   const blankEnding = new Float64Array(beamWidth).fill(-Infinity);
   const labelEnding = new Float64Array(beamWidth).fill(-Infinity);
   blankEnding[0] = 0;
@@ -249,13 +258,18 @@ export function beamSearch(
       const parent = prefixes[newParent[k]];
       const c = newToken[k];
       let wordBonus = parent.completedBonus;
-      if (bonus.active && !startsWord[c]) wordBonus += bonus.partial(parent.word + body[c], parent.lmPrev, parent.lmBefore);
-      else if (bonus.active) {
-        wordBonus += bonus.completed(parent.word, parent.lmPrev, parent.lmBefore);
-        if (body[c]) {
-          const shifts = parent.word !== '';
-          wordBonus += bonus.partial(body[c], shifts ? bonus.lmId(parent.word) : parent.lmPrev, shifts ? parent.lmPrev : parent.lmBefore);
+      if (bonus.active) {
+        const known = (parent.extensionBonus ??= new Float64Array(2 * size).fill(NaN));
+        if (Number.isNaN(known[c])) {
+          if (!startsWord[c]) known[c] = bonus.partial(parent.word + body[c], bonus.spell(parent.spelled, body[c]), parent.lmPrev, parent.lmBefore);
+          else {
+            known[c] = bonus.completed(parent.word, parent.lmPrev, parent.lmBefore);
+            const shifts = parent.word !== '';
+            known[size + c] = body[c] ? bonus.partial(body[c], bonus.spell(0, body[c]), shifts ? bonus.lmId(parent.word) : parent.lmPrev, shifts ? parent.lmPrev : parent.lmBefore) : 0;
+          }
         }
+        wordBonus += known[c];
+        if (startsWord[c] && body[c]) wordBonus += known[size + c];
       }
       rankOf[beamSize + k] = newLabel[k] + wordBonus;
     }
@@ -279,13 +293,17 @@ export function beamSearch(
         const parent = prefixes[newParent[k]];
         const c = newToken[k];
         const endsWord = startsWord[c];
-        // Spelled words are only tracked when something can score them.
+        // Spelled words are only tracked when something can score them; their bonuses were worked
+        // out when this extension was ranked (extensionBonus).
         const word = !bonus.active ? '' : endsWord ? body[c] : parent.word + body[c];
-        const completedBonus = parent.completedBonus + (endsWord ? bonus.completed(parent.word, parent.lmPrev, parent.lmBefore) : 0);
+        const known = parent.extensionBonus;
+        const completedBonus = parent.completedBonus + (endsWord && known ? known[c] : 0);
+        const partialBonus = !known ? 0 : endsWord ? known[size + c] : known[c];
+        const spelled = !bonus.active ? -1 : bonus.spell(endsWord ? 0 : parent.spelled, body[c]);
         const shifts = endsWord && parent.word !== '';
         const lmPrev = shifts ? bonus.lmId(parent.word) : parent.lmPrev;
         const lmBefore = shifts ? parent.lmPrev : parent.lmBefore;
-        const node = makePrefix(parent, c, t, newLabel[k], completedBonus, word, bonus.partial(word, lmPrev, lmBefore), lmPrev, lmBefore);
+        const node = makePrefix(parent, c, t, newLabel[k], completedBonus, word, spelled, partialBonus, lmPrev, lmBefore);
         // Replaces any stale child that fell out of the beam earlier.
         (parent.children ??= new Map()).set(c, node);
         nextPrefixes.push(node);
@@ -322,11 +340,12 @@ function makePrefix(
   entryLogProb: number,
   completedBonus: number,
   word: string,
+  spelled: number,
   partialBonus: number,
   lmPrev: number,
   lmBefore: number,
 ): Prefix {
-  return { parent, id, frame, entryLogProb, children: null, completedBonus, word, partialBonus, lmPrev, lmBefore, slot: -1 };
+  return { parent, id, frame, entryLogProb, children: null, completedBonus, word, spelled, partialBonus, lmPrev, lmBefore, slot: -1, extensionBonus: null };
 }
 
 /** Score terms for words, completed or in progress: hotword and lexicon bonuses and LM scores. */
@@ -376,6 +395,11 @@ class WordBonus {
     return this.lm ? this.lm.model.id(word) : -1;
   }
 
+  /** The LM's spelling-trie node after `text` from `node` (−1 without an LM). */
+  spell(node: number, text: string): number {
+    return this.lm ? this.lm.model.spell(node, text) : -1;
+  }
+
   /** What completing `word` after the LM history `before prev` adds. */
   completed(word: string, prev: number, before: number): number {
     if (!word) return 0;
@@ -396,12 +420,12 @@ class WordBonus {
   /**
    * Credit for a word still being spelled: the largest hotword share or list bonus it would earn
    * if it ended here; with an LM, the <unk> score (growing with each letter) once the spelling
-   * starts no vocabulary word.
+   * starts no vocabulary word (`spelled`: its node in the LM's spelling trie, −1 for none).
    */
-  partial(word: string, prev: number, before: number): number {
+  partial(word: string, spelled: number, prev: number, before: number): number {
     if (!word) return 0;
     const lists = Math.max(this.prefixes.get(word) ?? 0, (this.hotwords.has(word) ? this.hotwordBonus : 0) + (this.lexicon.has(word) ? this.lexiconBonus : 0));
-    if (!this.lm || this.lm.model.isPrefix(word)) return lists;
+    if (!this.lm || spelled >= 0) return lists; // some LM word starts with this spelling
     return lists + this.lm.weight * this.lm.model.logProb(prev, this.unk, before) + this.lm.wordBonus - this.unkCharCost * word.length;
   }
 }

@@ -40,6 +40,21 @@ describe('WordLm', () => {
     expect(lm.isPrefix('cz')).toBe(false);
   });
 
+  it('spells one letter at a time as the whole spelling does (the beam search steps its trie node per token)', () => {
+    const lm = WordLm.fromTexts(TEXTS);
+    for (const w of new Set(TEXTS.flatMap((t) => t.toLowerCase().replace(/[^a-z ]/g, '').split(' ')))) {
+      let node = 0;
+      for (const ch of w) node = lm.spell(node, ch);
+      expect(node).toBe(lm.spell(0, w));
+      expect(node).toBeGreaterThan(0);
+    }
+    expect(lm.spell(lm.spell(0, 'c'), 'at')).toBe(lm.spell(0, 'cat'));
+    for (const no of ['cz', 'catz', 'q', "'"]) expect(lm.spell(0, no)).toBe(-1);
+    expect(lm.spell(-1, 'a')).toBe(-1);
+    expect(lm.spell(0, '')).toBe(0);
+    expect(lm.isPrefix('')).toBe(false);
+  });
+
   it('round-trips through ARPA text', () => {
     const lm = WordLm.fromTexts(TEXTS, { bigramMinCount: 2 });
     const arpa = lm.toArpa();

@@ -57,8 +57,14 @@ export class WordLm {
   private triProb: Float64Array = new Float64Array(0); // ln p(w | u v)
   private size = 0;
   private maxOrder = 1;
-  /** Every prefix of every vocabulary word, for pruning spellings that lead nowhere (built on first use). */
-  private prefixes: Set<string> | undefined;
+  /**
+   * The vocabulary's spelling trie, for pruning spellings that lead nowhere (built on first use):
+   * node 0 is the empty spelling; the child of node n by character c is trie.get(n · A + letter(c)),
+   * letters numbered over the vocabulary's A distinct characters (so keys stay small integers).
+   * A beam search keeps each hypothesis' node and steps it one token at a time, instead of looking
+   * up the whole spelling again.
+   */
+  private trie: { children: Map<number, number>; letters: Map<number, number> } | undefined;
 
   private constructor() {}
 
@@ -95,14 +101,38 @@ export class WordLm {
 
   /** Whether some vocabulary word starts with (or is) this spelling. */
   isPrefix(spelling: string): boolean {
-    if (!this.prefixes) {
-      this.prefixes = new Set();
-      for (const w of this.words) {
-        if (w === BOS || w === EOS || w === UNK) continue;
-        for (let k = 1; k <= w.length; k++) this.prefixes.add(w.slice(0, k));
+    return spelling !== '' && this.spell(0, spelling) >= 0;
+  }
+
+  /**
+   * The trie node of a spelling continued by `text` from `node` (0: the empty spelling), or −1 when
+   * no vocabulary word starts so (−1 stays −1).
+   */
+  spell(node: number, text: string): number {
+    const { children, letters } = (this.trie ??= this.buildTrie());
+    for (let i = 0; i < text.length && node >= 0; i++) {
+      const letter = letters.get(text.charCodeAt(i));
+      node = letter === undefined ? -1 : (children.get(node * letters.size + letter) ?? -1);
+    }
+    return node;
+  }
+
+  private buildTrie(): { children: Map<number, number>; letters: Map<number, number> } {
+    const words = this.words.filter((w) => w !== BOS && w !== EOS && w !== UNK);
+    const letters = new Map<number, number>();
+    for (const w of words) for (let i = 0; i < w.length; i++) if (!letters.has(w.charCodeAt(i))) letters.set(w.charCodeAt(i), letters.size);
+    const children = new Map<number, number>();
+    let nodes = 1;
+    for (const w of words) {
+      let node = 0;
+      for (let i = 0; i < w.length; i++) {
+        const key = node * letters.size + letters.get(w.charCodeAt(i))!;
+        let next = children.get(key);
+        if (next === undefined) children.set(key, (next = nodes++));
+        node = next;
       }
     }
-    return this.prefixes.has(spelling);
+    return { children, letters };
   }
 
   /**
