@@ -14,7 +14,7 @@
 import { GraphBuilder, type Value } from '../engine/builder';
 import type { Dim } from '../engine/ir';
 import {
-  add, conv1d, gelu, layerNorm, linear, matmul, mul, reshape, sigmoid, softmax, split, sub, transpose, unsqueeze, relu,
+  add, conv1d, gelu, gemm, layerNorm, linear, matmul, mul, reshape, sigmoid, softmax, split, sub, transpose, unsqueeze, relu,
 } from '../engine/ops';
 
 export interface ModelArch {
@@ -98,14 +98,22 @@ export function buildAcousticModel(o: BuildOptions): AcousticGraph {
     const data = known ?? (fill === undefined ? init.uniform(n, fanIn) : new Float32Array(n).fill(fill));
     return g.param(local, dims, data);
   };
-  const dense = (name: string, x: Value, din: number, dout: number, lora = false, zero = false) =>
+  // A projection. On the rows layout (2-D [B·T', C], training buckets) it is one Gemm with its bias,
+  // whose gradients are single Gemms too; on the inference graph's symbolic [B, T', C] it is MatMul + Add.
+  // On rows, `outScale` multiplies the output inside the Gemms (attention's 1/√d_head on the queries).
+  const dense = (name: string, x: Value, din: number, dout: number, lora = false, zero = false, outScale = 1) =>
     g.scope(name, () => {
-      let y = linear(x, param('weight', [din, dout], din, zero ? 0 : undefined), param('bias', [dout], din, 0));
+      const w = param('weight', [din, dout], din, zero ? 0 : undefined);
+      const bias = param('bias', [dout], din, 0);
+      const rowsLayout = x.rank === 2;
+      if (!rowsLayout && outScale !== 1) throw new Error('dense: an output scale needs the rows layout');
+      let y = rowsLayout ? gemm(x, w, bias, { alpha: outScale, beta: outScale }) : linear(x, w, bias);
       const l = o.adapters?.lora;
       if (lora && l) {
         const a = param('lora_a', [din, l.rank], din);
         const b = param('lora_b', [l.rank, dout], l.rank, 0);
-        y = add(y, mul(matmul(matmul(x, a), b), l.alpha / l.rank));
+        const scale = l.alpha / l.rank;
+        y = add(y, rowsLayout ? gemm(gemm(x, a, null), b, null, { alpha: scale * outScale }) : mul(matmul(matmul(x, a), b), scale));
       }
       return y;
     });
@@ -122,6 +130,14 @@ export function buildAcousticModel(o: BuildOptions): AcousticGraph {
   x = g.scope('subsample.1', () => gelu(conv1d(x, param('weight', [D, D, 3], D * 3), param('bias', [D], 1, 0), { stride: 2, pads: [1, 1] })));
   x = transpose(x, [0, 2, 1]); // [B, T', D]
   const framesOut = x.shape[1];
+  // Training buckets have static shapes, so the blocks run on rows [B·T', C]: every projection is
+  // then one Gemm forward and one Gemm per gradient, with no reshapes around it (issue 14's node
+  // budget). The inference graph, with symbolic batch and time, keeps [B, T', C].
+  const rowsLayout = typeof o.batch === 'number' && typeof framesOut === 'number';
+  const toRows = (v: Value) => (rowsLayout ? reshape(v, [-1, v.shape[v.rank - 1] as number]) : v);
+  const fromRows = (v: Value, tail: number[] = [v.shape[v.rank - 1] as number]) =>
+    reshape(v, rowsLayout ? [o.batch as number, framesOut as number, ...tail] : [0, 0, ...tail]);
+  x = toRows(x);
 
   let mask: Value | undefined;
   let keyBias: Value | undefined; // [B, 1, 1, T']: 0 for real frames, −10⁴ for padding
@@ -129,30 +145,32 @@ export function buildAcousticModel(o: BuildOptions): AcousticGraph {
   if (o.masked) {
     mask = g.input('mask', 'float32', [o.batch, framesOut]);
     keyBias = unsqueeze(mul(sub(mask, 1), 1e4), [1, 2]);
-    frameMask = unsqueeze(mask, [2]);
+    frameMask = rowsLayout ? reshape(mask, [-1, 1]) : unsqueeze(mask, [2]);
   }
 
   const attention = (h: Value) => {
-    const heads = (v: Value) => transpose(reshape(v, [0, 0, H, dh]), [0, 2, 1, 3]); // [B, H, T, dh]
-    const q = heads(dense('q', h, D, D, loraOn('q')));
+    const heads = (v: Value) => transpose(fromRows(v, [H, dh]), [0, 2, 1, 3]); // [B, H, T, dh]
+    // on rows the queries come out of their Gemm already scaled by 1/√d_head (no Mul over the scores)
+    const q = heads(dense('q', h, D, D, loraOn('q'), false, rowsLayout ? 1 / Math.sqrt(dh) : 1));
     const k = heads(dense('k', h, D, D, loraOn('k')));
     const v = heads(dense('v', h, D, D, loraOn('v')));
-    let scores = mul(matmul(q, transpose(k, [0, 1, 3, 2])), 1 / Math.sqrt(dh));
+    let scores = matmul(q, transpose(k, [0, 1, 3, 2]));
+    if (!rowsLayout) scores = mul(scores, 1 / Math.sqrt(dh));
     if (keyBias) scores = add(scores, keyBias);
     const ctx = transpose(matmul(softmax(scores, -1), v), [0, 2, 1, 3]);
-    return dense('o', reshape(ctx, [0, 0, D]), D, D, loraOn('o'));
+    return dense('o', rowsLayout ? reshape(ctx, [-1, D]) : reshape(ctx, [0, 0, D]), D, D, loraOn('o'));
   };
 
   const convModule = (h: Value) => {
-    const [a, b] = split(dense('pointwise1', h, D, 2 * D), [D, D], 2);
+    const [a, b] = split(dense('pointwise1', h, D, 2 * D), [D, D], rowsLayout ? 1 : 2);
     let c = mul(a, sigmoid(b)); // GLU
     if (frameMask) c = mul(c, frameMask); // padding must not leak into real frames through the conv
-    c = transpose(c, [0, 2, 1]);
+    c = transpose(fromRows(c), [0, 2, 1]);
     c = g.scope('depthwise', () => conv1d(c, param('weight', [D, 1, arch.convKernel], arch.convKernel), param('bias', [D], 1, 0), {
       group: D,
       pads: [(arch.convKernel - 1) / 2, (arch.convKernel - 1) / 2],
     }));
-    c = norm('norm', transpose(c, [0, 2, 1]), D);
+    c = norm('norm', toRows(transpose(c, [0, 2, 1])), D);
     c = mul(c, sigmoid(c)); // Swish
     return dense('pointwise2', c, D, D);
   };
@@ -170,7 +188,11 @@ export function buildAcousticModel(o: BuildOptions): AcousticGraph {
     });
   }
   x = norm('final_norm', x, D);
-  const logits = g.scope('head', () => linear(x, param('weight', [D, arch.vocabSize], D), param('bias', [arch.vocabSize], 1, 0)));
+  const logits = g.scope('head', () => {
+    const w = param('weight', [D, arch.vocabSize], D);
+    const bias = param('bias', [arch.vocabSize], 1, 0);
+    return rowsLayout ? fromRows(gemm(x, w, bias)) : linear(x, w, bias);
+  });
   return { g, features, mask, logits };
 }
 

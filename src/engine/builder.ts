@@ -157,7 +157,8 @@ export class GraphBuilder {
 
   /** A constant, deduplicated: the same small constant is one initializer however often it is used. */
   constant(dtype: DType, dims: number[], values: ArrayLike<number> | ArrayLike<bigint>): Value {
-    const key = `${dtype}|${dims.join(',')}|${values.length <= 64 ? Array.from(values as ArrayLike<number>).join(',') : `#${this.counter}`}`;
+    const uniform = values.length > 64 && Array.prototype.every.call(values, (v: number | bigint) => v === values[0]);
+    const key = `${dtype}|${dims.join(',')}|${values.length <= 64 ? Array.from(values as ArrayLike<number>).join(',') : uniform ? `all ${values[0]}` : `#${this.counter}`}`;
     const hit = this.constCache.get(key);
     if (hit) return hit;
     let data: TensorData;
@@ -200,6 +201,19 @@ export class GraphBuilder {
     inputs = trimOmitted(inputs);
     const typedAttrs: Record<string, Attr> = {};
     for (const [k, v] of Object.entries(attrs)) typedAttrs[k] = toAttr(v);
+    // a transpose of a transpose is one transpose of the first one's input, or that input itself
+    // when the permutations cancel (the backward pass of attention asks for many such pairs)
+    if (opType === 'Transpose' && name === undefined && inputs[0]) {
+      const before = this.producer.get(inputs[0].name);
+      const outer = typedAttrs.perm;
+      const inner = before?.opType === 'Transpose' ? before.attrs.perm : undefined;
+      if (before && outer?.type === 'ints' && inner?.type === 'ints') {
+        const perm = outer.value.map((p) => inner.value[p]);
+        const source = this.value(before.inputs[0]);
+        if (perm.every((p, i) => p === i)) return [source];
+        return this.emit('Transpose', [source], { perm });
+      }
+    }
     // Every op the engine emits is a pure function of its inputs: the same op on the same values is
     // emitted once (the backward pass asks for many: xᵀ for several weight gradients, one reshape
     // of a gradient for both operands of a MatMul, …).

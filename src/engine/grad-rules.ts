@@ -89,7 +89,10 @@ function convWeightGrad(x: Value, dy: Value, a: ConvAttrs): Value {
   const G = a.group;
   const I = C / G;
   const spatial = L.map((_, i) => i + 3);
-  const xr = reshape(transpose(reshape(x, [B, G, I, ...L]), [2, 1, 0, ...spatial]), [I, G * B, ...L]); // [I, G·B, L…]
+  // [I, G·B, L…]; a depthwise convolution (I = 1) needs only the swap of batch and channels
+  const xr = I === 1
+    ? reshape(transpose(x, [1, 0, ...spatial.map((s) => s - 1)]), [1, G * B, ...L])
+    : reshape(transpose(reshape(x, [B, G, I, ...L]), [2, 1, 0, ...spatial]), [I, G * B, ...L]);
   const kernel = swap01(dy); // [C_out, B, L_y…]
   const full = x.g.emit('Conv', [xr, kernel, null], {
     kernel_shape: Ly,
@@ -209,7 +212,7 @@ export const gradRules = {
     return [
       () => (tA ? gemm(b!, d!, null, { alpha, transA: tB, transB: true }) : gemm(d!, b!, null, { alpha, transB: !tB })),
       () => (tB ? gemm(d!, a!, null, { alpha, transA: true, transB: tA }) : gemm(a!, d!, null, { alpha, transA: !tA })),
-      () => mul(d!, beta),
+      () => (beta === 1 ? d! : mul(d!, beta)),
     ];
   },
   // y = conv(x, w) + b (1-D or 2-D): dx is the transposed convolution of dy, dw a convolution of x with dy.
@@ -253,7 +256,14 @@ export const gradRules = {
     const stats = () => {
       if (!st) {
         const [, mean, rstd] = g.outputsOf(node, 3);
-        st = { xhat: mul(sub(x!, mean), rstd), rstd };
+        // x̂ is a LayerNormalization of x with unit scale and no bias (one node, the same statistics
+        // as the forward's); (x − μ)·(1/σ) from the saved statistics when the normalized dims are symbolic
+        const normDims = x!.shape.slice(axis);
+        const unit = normDims.every((n) => typeof n === 'number') && (x!.dtype === 'float32' || x!.dtype === 'float64')
+          ? g.constant(x!.dtype, normDims as number[], new Array<number>((normDims as number[]).reduce((p, q) => p * q, 1)).fill(1))
+          : undefined;
+        const xhat = unit ? g.emit('LayerNormalization', [x!, unit], { ...node.attrs })[0] : mul(sub(x!, mean), rstd);
+        st = { xhat, rstd };
       }
       return st;
     };

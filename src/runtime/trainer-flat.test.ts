@@ -18,12 +18,14 @@ const graphsOf = (o: CtcTrainerOptions, batch: number, frames: number) =>
   (CtcTrainer as unknown as { graphs(o: CtcTrainerOptions, b: number, t: number): { training: TrainingGraph } }).graphs(o, batch, frames);
 
 describe('flat parameter buffers', () => {
-  it('the speech model’s training graphs stay lean: LoRA under 1,800 nodes, full training under 1,900 (issue 14 aims for 1,500)', () => {
+  it('the speech model’s training graphs stay lean: LoRA under 1,500 nodes, full training under 1,600 (issue 14 aims for 1,500 for both)', () => {
     const lora = graphsOf({ arch: DEFAULT_ARCH, adapters: LORA, trainable: isLora, optimizer: { kind: 'adamw', weightDecay: 0.01, decayTo: 'start' }, clipNorm: 5 }, 4, 400);
     const full = graphsOf({ arch: DEFAULT_ARCH, optimizer: { kind: 'adamw' }, clipNorm: 5 }, 4, 400);
-    // 3,767 and 7,203 nodes before (a state tensor and an update chain per parameter, 8412e04)
-    expect(lora.training.graph.nodes.length).toBeLessThan(1800);
-    expect(full.training.graph.nodes.length).toBeLessThan(1900);
+    // 3,767 and 7,203 nodes with a state tensor and an update chain per parameter (8412e04); 1,770
+    // and 1,862 with flat buffers on [B, T, C] activations; 1,433 and 1,589 on rows [B·T, C] with
+    // Gemm projections, x̂ from a LayerNormalization node, and transposes of transposes folded
+    expect(lora.training.graph.nodes.length).toBeLessThan(1500);
+    expect(full.training.graph.nodes.length).toBeLessThan(1600);
     // one buffer for the parameters, one per Adam moment, and the step count
     expect(full.training.state.map((s) => s.input)).toEqual(['flat.float32', 'adam.m.flat.float32', 'adam.v.flat.float32', 'optim.step']);
     expect(full.training.state[0].segments!.length).toBe(216);

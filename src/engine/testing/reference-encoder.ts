@@ -3,7 +3,7 @@
 // Used as an end-to-end oracle in tests and as the workload of `npm run bench:engine`.
 
 import { GraphBuilder, type Value } from '../builder';
-import { add, gelu, layerNorm, linear, matmul, meanAll, mul, reshape, softmax, sub, transpose } from '../ops';
+import { add, gelu, gemm, layerNorm, matmul, meanAll, mul, reshape, softmax, sub, transpose } from '../ops';
 import type { OptimizerConfig } from '../optim';
 import { buildTrainingGraph, type TrainGraphOptions, type TrainingGraph } from '../train-graph';
 
@@ -60,12 +60,15 @@ function normals(rand: () => number, n: number): Float32Array {
   return a;
 }
 
-/** A dense layer y = xW + b, W [in, out], drawn W then b from `rand` as the reference specifies. */
-function dense(g: GraphBuilder, rand: () => number, name: string, x: Value, din: number, dout: number, bias = true): Value {
+/**
+ * A dense layer y = s·(xW + b), W [in, out], drawn W then b from `rand` as the reference specifies.
+ * The activations are rows [B·T, C], so it is one Gemm (and each of its gradients one Gemm).
+ */
+function dense(g: GraphBuilder, rand: () => number, name: string, x: Value, din: number, dout: number, bias = true, s = 1): Value {
   return g.scope(name, () => {
     const w = g.param('weight', [din, dout], denseInit(rand, din, din * dout));
     const bData = denseInit(rand, din, dout); // drawn even when unused, so later draws stay in step
-    return linear(x, w, bias ? g.param('bias', [dout], bData) : null);
+    return gemm(x, w, bias ? g.param('bias', [dout], bData) : null, { alpha: s, beta: s });
   });
 }
 
@@ -77,12 +80,13 @@ function ln(g: GraphBuilder, name: string, x: Value, d: number): Value {
 function attention(g: GraphBuilder, rand: () => number, x: Value, c: ReferenceEncoderConfig): Value {
   const dh = c.dModel / c.heads;
   const heads = (v: Value) => transpose(reshape(v, [c.batch, c.time, c.heads, dh]), [0, 2, 1, 3]); // [B, H, T, dh]
-  const q = heads(dense(g, rand, 'q', x, c.dModel, c.dModel));
+  // the queries leave their Gemm scaled by 1/√d_head, so the scores need no Mul
+  const q = heads(dense(g, rand, 'q', x, c.dModel, c.dModel, true, 1 / Math.sqrt(dh)));
   const k = heads(dense(g, rand, 'k', x, c.dModel, c.dModel, c.keyBias ?? true));
   const v = heads(dense(g, rand, 'v', x, c.dModel, c.dModel));
-  const scores = mul(matmul(q, transpose(k, [0, 1, 3, 2])), 1 / Math.sqrt(dh));
+  const scores = matmul(q, transpose(k, [0, 1, 3, 2]));
   const ctx = matmul(softmax(scores, -1), v); // [B, H, T, dh]
-  const merged = reshape(transpose(ctx, [0, 2, 1, 3]), [c.batch, c.time, c.dModel]);
+  const merged = reshape(transpose(ctx, [0, 2, 1, 3]), [c.batch * c.time, c.dModel]);
   return dense(g, rand, 'o', merged, c.dModel, c.dModel);
 }
 
@@ -109,7 +113,7 @@ export function buildReferenceProblem(c: ReferenceEncoderConfig, train: Omit<Tra
   const rand = mulberry32(1234);
   const x = g.input('x', 'float32', [c.batch, c.time, c.dModel]);
   const target = g.input('target', 'float32', [c.batch, c.time, c.dOut]);
-  let h = x;
+  let h = reshape(x, [c.batch * c.time, c.dModel]); // rows [B·T, d_model]
   for (let i = 0; i < c.blocks; i++) {
     h = g.scope(`encoder.${i}`, () => {
       // pre-LN block: x + attn(ln1(x)), then x + ff2(gelu(ff1(ln2(x))))
@@ -120,7 +124,7 @@ export function buildReferenceProblem(c: ReferenceEncoderConfig, train: Omit<Tra
     });
   }
   const out = dense(g, rand, 'head', ln(g, 'final_ln', h, c.dModel), c.dModel, c.dOut);
-  const diff = sub(out, target);
+  const diff = sub(out, reshape(target, [c.batch * c.time, c.dOut]));
   const loss = meanAll(mul(diff, diff));
   const paramCount = [...g.params.values()].reduce((n, p) => n + p.init.data.length, 0);
   const training = buildTrainingGraph(g, { optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 }, ...train, loss });
