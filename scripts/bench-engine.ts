@@ -1,5 +1,5 @@
 // npm run bench:engine [-- --size full|reduced --steps N --warmup N --budget-s S
-//     --backends node,wasm,webgpu[,wasm-asyncify] --speech BxF|none --no-overheads]
+//     --backends node,wasm,webgpu[,wasm-asyncify] --speech BxF|none --no-overheads --threads N]
 // Times one training step of the reference encoder (../shared/docs/REFERENCE-ENCODER.md: 6 blocks,
 // d_model 256, 4 heads, batch 8 × 300 frames, MSE, AdamW) on onnxruntime-node CPU and in Chromium on
 // WASM and WebGPU, and the speech model's LoRA step (as `earshot finetune` runs it, on a B × F-frame
@@ -36,6 +36,8 @@ const { values: args } = parseArgs({
     'force-full': { type: 'boolean', default: false },
     speech: { type: 'string', default: '4x400' },
     'no-overheads': { type: 'boolean', default: false },
+    // threads for both onnxruntime-node and Chromium's WASM (default: as each chooses, the cores there are)
+    threads: { type: 'string' },
   },
 });
 const size = args.size === 'reduced' ? 'reduced' : 'full';
@@ -44,6 +46,7 @@ const warmup = Number(args.warmup);
 const budgetMs = Number(args['budget-s']) * 1000;
 const backends = args.backends!.split(',');
 const overheads = !args['no-overheads'];
+const threads = args.threads ? Number(args.threads) : undefined;
 const speech = args.speech === 'none' ? null : args.speech!.split('x').map(Number);
 if (speech && (speech.length !== 2 || !speech.every((n) => n > 0))) throw new Error(`--speech must be BxF (e.g. 4x400) or none, not '${args.speech}'`);
 
@@ -98,7 +101,7 @@ function nodeRunner(): Runner {
   return {
     name: 'node_cpu',
     async start(w) {
-      const b = nodeBackend();
+      const b = nodeBackend({ threads });
       st = w.kind === 'reference' ? await referenceStepper(b, w.size) : await speechLoraStepper(b, w.batch, w.frames);
       return { device: b.info.device, nodes: st.nodes, createMs: st.createMs };
     },
@@ -107,7 +110,7 @@ function nodeRunner(): Runner {
       const s = st!;
       await s.dispose();
       const stateFloats = s.state.reduce((n, x) => n + x.dims.reduce((a, d) => a * d, 1), 0);
-      return { ...(oh ? await runOverheads(s.backend, s.state) : {}), stateFloats };
+      return { ...(overheads && oh ? await runOverheads(s.backend, s.state) : {}), stateFloats };
     },
   };
 }
@@ -116,7 +119,7 @@ function pageRunner(page: Page, b: BrowserBenchBackend): Runner {
   type W = { referenceBench: ReferenceBenchPage };
   return {
     name: `chromium_${b.replace('-', '_')}`,
-    start: (w) => page.evaluate(([bk, wl]) => (window as unknown as W).referenceBench.start(bk, wl), [b, w] as const),
+    start: (w) => page.evaluate(([bk, wl, t]) => (window as unknown as W).referenceBench.start(bk, wl, t ?? undefined), [b, w, threads ?? null] as const),
     step: () => page.evaluate(() => (window as unknown as W).referenceBench.step()),
     finish: (oh) => page.evaluate((o) => (window as unknown as W).referenceBench.finish(o), overheads && oh),
   };

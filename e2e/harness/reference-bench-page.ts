@@ -9,13 +9,14 @@ export type BrowserBenchBackend = 'webgpu' | 'wasm' | 'wasm-asyncify';
 
 export type Workload = { kind: 'reference'; size: 'full' | 'reduced' } | { kind: 'speech-lora'; batch: number; frames: number };
 
-const backend = async (name: BrowserBenchBackend) =>
-  name === 'webgpu' ? await webGpuBackend() : wasmBackend({ build: name === 'wasm-asyncify' ? 'webgpu' : 'wasm' }, 'requested by the benchmark');
+const backend = async (name: BrowserBenchBackend, threads?: number) =>
+  name === 'webgpu' ? await webGpuBackend({ threads }) : wasmBackend({ build: name === 'wasm-asyncify' ? 'webgpu' : 'wasm', threads }, 'requested by the benchmark');
 
 export interface ReferenceBenchPage {
   /** Is the page cross-origin isolated (the condition for WASM threads), and how many cores it sees. */
   environment(): { crossOriginIsolated: boolean; hardwareConcurrency: number };
-  start(b: BrowserBenchBackend, w: Workload): Promise<{ device: string; nodes: number; createMs: number }>;
+  /** `threads`: WASM threads (default: as the app chooses, up to 4, the cores there are). */
+  start(b: BrowserBenchBackend, w: Workload, threads?: number): Promise<{ device: string; nodes: number; createMs: number }>;
   step(): Promise<{ ms: number; runMs: number; loss: number }>;
   /** Releases the trainer; with `overheads`, then measures the one-node run and the state I/O. */
   finish(overheads: boolean): Promise<{ tinyRunMs?: number; stateIoMs?: number; stateFloats: number }>;
@@ -25,8 +26,8 @@ let current: Stepper | undefined;
 
 const page: ReferenceBenchPage = {
   environment: () => ({ crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency }),
-  async start(b, w) {
-    const be = await backend(b);
+  async start(b, w, threads) {
+    const be = await backend(b, threads);
     current = w.kind === 'reference' ? await referenceStepper(be, w.size) : await speechLoraStepper(be, w.batch, w.frames);
     return { device: be.info.device, nodes: current.nodes, createMs: current.createMs };
   },
