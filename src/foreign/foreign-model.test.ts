@@ -67,4 +67,25 @@ describe('ForeignModel', () => {
     await t.dispose();
     await m.release();
   });
+
+  it('makes its inference session on the first transcription, so training alone never holds one', async () => {
+    const sizes: number[] = [];
+    const counting = { ...backend, info: backend.info, toDevice: backend.toDevice.bind(backend), createSession: (model: Uint8Array, deviceOutputs?: string[]) => (sizes.push(model.length), backend.createSession(model, deviceOutputs)) };
+    const files = (await modelFilesFromDisk(new URL('wav2vec2-tiny', FIXTURES).pathname)).files;
+    const m = await ForeignModel.open(files, counting);
+    expect(sizes).toEqual([]);
+    const samples = await vowels();
+    const x = m.features(samples);
+    const t = await m.createTrainer({ targets: ['attention.q'], rank: 2, alpha: 4, optimizer: { kind: 'adamw', weightDecay: 0 } }, m.inputs([x]));
+    const onnxBytes = (await files.get(m.description.onnx.path)!.read()).length;
+    expect(sizes.length).toBeGreaterThan(0); // the trainer's own graphs
+    expect(sizes).not.toContain(onnxBytes); // but not the imported model's session
+    const text = await m.transcribe(samples, { beamWidth: 1 });
+    expect(typeof text).toBe('string');
+    expect(sizes.filter((n) => n === onnxBytes)).toHaveLength(1);
+    await m.transcribe(samples, { beamWidth: 1 }); // and it is kept
+    expect(sizes.filter((n) => n === onnxBytes)).toHaveLength(1);
+    await t.dispose();
+    await m.release();
+  });
 });

@@ -8,7 +8,8 @@
 // Our own model directory ('earshot' layout) is not handled here: it keeps its own path
 // (readModelDir, Recognizer, CtcTrainer), so open() refuses it.
 //
-// Memory: the ONNX file is read when a session is made and when training or export needs the
+// Memory: the inference session is made on the first transcription (a training worker never makes
+// one). The ONNX file is read when a session is made and when training or export needs the
 // graph, and not kept in between; the decoded graph (float, dequantised if the file is int8) is
 // kept from the first call that needs it, since training and export both start from it.
 
@@ -80,7 +81,8 @@ export class ForeignModel {
     readonly description: ModelDescription,
     private readonly files: ModelFileSet,
     private readonly backend: Backend,
-    private runner: ForeignRunner,
+    /** The inference session: made on first use, so a training worker (which never runs it) holds none. */
+    private runner: ForeignRunner | undefined,
   ) {
     this.frontEnd = new FrontEndRunner(description.frontEnd);
   }
@@ -92,8 +94,7 @@ export class ForeignModel {
   static async open(files: ModelFileSet, backend: Backend, options: DetectOptions = {}): Promise<ForeignModel> {
     const d = await detectModelLayout(files, options);
     if (d.kind === 'earshot') throw new Error(`${d.root || 'the chosen files'} is an Earshot model directory: load it with readModelDir, not as an imported model`);
-    const runner = await ForeignRunner.create(backend, await files.get(d.onnx.path)!.read(), d.output.name);
-    return new ForeignModel(d, files, backend, runner);
+    return new ForeignModel(d, files, backend, undefined);
   }
 
   get vocab() {
@@ -159,6 +160,7 @@ export class ForeignModel {
     const t = this.description.timeReduction;
     const expected = t.kind === 'conv' ? outputFrames(t, input.length) : input.length < (t.factor ?? 1) ? 0 : undefined;
     if (expected === 0 || input.length === 0) return { data: new Float32Array(0), frames: 0 };
+    this.runner ??= await ForeignRunner.create(this.backend, await this.files.get(this.description.onnx.path)!.read(), this.description.output.name);
     const out = await this.runner.scores(this.inputs([input]));
     return { data: out.data as Float32Array, frames: out.dims[1] };
   }
@@ -251,7 +253,7 @@ export class ForeignModel {
   async adopt(trainer: ForeignCtcTrainer): Promise<void> {
     const merged = await trainer.mergedModel();
     const runner = await ForeignRunner.create(this.backend, encodeModel(merged), this.description.output.name);
-    await this.runner.dispose();
+    await this.runner?.dispose();
     this.runner = runner;
     this.float = merged;
   }
@@ -309,7 +311,8 @@ export class ForeignModel {
   }
 
   async release(): Promise<void> {
-    await this.runner.dispose();
+    await this.runner?.dispose();
+    this.runner = undefined;
     this.float = undefined;
   }
 }
