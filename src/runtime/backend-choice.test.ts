@@ -37,10 +37,13 @@ describe('chooseBackend', () => {
   });
 
   it('the cache key changes with the model, the adapter and the thread count', () => {
-    const k = cacheKey({ modelSha256: 'ab', adapter: 'google swiftshader', threads: 2 });
-    expect(cacheKey({ modelSha256: 'ac', adapter: 'google swiftshader', threads: 2 })).not.toBe(k);
-    expect(cacheKey({ modelSha256: 'ab', adapter: 'nvidia ampere', threads: 2 })).not.toBe(k);
-    expect(cacheKey({ modelSha256: 'ab', adapter: 'google swiftshader', threads: 4 })).not.toBe(k);
-    expect(cacheKey({ modelSha256: 'ab', adapter: undefined, threads: 2 })).toMatch(/no WebGPU/);
+    const rt = 'onnxruntime-web 1.23.2: wasm on the plain build, webgpu on the Asyncify build';
+    const k = cacheKey({ modelSha256: 'ab', adapter: 'google swiftshader', threads: 2, runtime: rt });
+    expect(cacheKey({ modelSha256: 'ac', adapter: 'google swiftshader', threads: 2, runtime: rt })).not.toBe(k);
+    expect(cacheKey({ modelSha256: 'ab', adapter: 'nvidia ampere', threads: 2, runtime: rt })).not.toBe(k);
+    expect(cacheKey({ modelSha256: 'ab', adapter: 'google swiftshader', threads: 4, runtime: rt })).not.toBe(k);
+    // a choice measured on other onnxruntime-web builds is measured again
+    expect(cacheKey({ modelSha256: 'ab', adapter: 'google swiftshader', threads: 2, runtime: 'onnxruntime-web 1.23.2: both on the Asyncify build' })).not.toBe(k);
+    expect(cacheKey({ modelSha256: 'ab', adapter: undefined, threads: 2, runtime: rt })).toMatch(/no WebGPU/);
   });
 });

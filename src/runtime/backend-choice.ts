@@ -71,6 +71,6 @@ export function asUserChoice(name: WebBackendName, measured?: BackendChoice): Ba
  * What a measurement depends on: the model's bytes, the WebGPU adapter (or its absence) and the
  * WASM thread count. A new model, another GPU or another browser setup measures again.
  */
-export function cacheKey(o: { modelSha256: string; adapter: string | undefined; threads: number }): string {
-  return `${o.modelSha256}|${o.adapter ?? 'no WebGPU'}|wasm threads ${o.threads}`;
+export function cacheKey(o: { modelSha256: string; adapter: string | undefined; threads: number; runtime: string }): string {
+  return `${o.modelSha256}|${o.adapter ?? 'no WebGPU'}|wasm threads ${o.threads}|${o.runtime}`;
 }

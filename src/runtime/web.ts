@@ -33,6 +33,14 @@ function configure(o: WebBackendOptions): void {
   }
 }
 
+/**
+ * The onnxruntime-web builds the two backends run on, with its version: part of what a backend
+ * measurement depends on, so a choice measured on other builds is measured again.
+ */
+export function runtimeBuilds(): string {
+  return `onnxruntime-web ${ortWasm.env.versions?.web ?? '?'}: wasm on the plain build, webgpu on the Asyncify build`;
+}
+
 /** The number of WASM threads onnxruntime uses here (part of what a backend measurement depends on). */
 export function wasmThreads(o: WebBackendOptions = {}): number {
   configure(o);

@@ -6,7 +6,7 @@ import { openDB } from 'idb';
 import { asCached, asUserChoice, cacheKey, chooseBackend, type BackendChoice, type BackendTiming, type WebBackendName } from '../runtime/backend-choice';
 import { MEASURE_AUDIO_SECONDS, timeForward } from '../runtime/measure';
 import type { Backend } from '../runtime/types';
-import { probeWebGpu, wasmBackend, wasmThreads, webGpuBackend, webGpuLostReason } from '../runtime/web';
+import { probeWebGpu, runtimeBuilds, wasmBackend, wasmThreads, webGpuBackend, webGpuLostReason } from '../runtime/web';
 
 export type BackendPreference = 'auto' | WebBackendName;
 
@@ -40,7 +40,7 @@ export async function backendFor(model: BackendSubject, pref: BackendPreference 
     return { backend: wasmBackend({}, choice.reason), choice };
   }
   const probe = await probeWebGpu();
-  const key = cacheKey({ modelSha256: 'id' in model ? model.id : await sha256(model.onnx), adapter: probe.ok ? probe.adapter : undefined, threads: wasmThreads() });
+  const key = cacheKey({ modelSha256: 'id' in model ? model.id : await sha256(model.onnx), adapter: probe.ok ? probe.adapter : undefined, threads: wasmThreads(), runtime: runtimeBuilds() });
   const stored = (await (await db()).get('choices', key)) as BackendChoice | undefined;
   if (pref !== 'auto') {
     const choice = asUserChoice(pref, stored);
