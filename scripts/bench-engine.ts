@@ -1,5 +1,5 @@
 // npm run bench:engine [-- --size full|reduced --steps N --warmup N --budget-s S
-//     --backends node,wasm,webgpu[,wasm-asyncify] --speech BxF|none --no-overheads --threads N]
+//     --backends node,wasm,webgpu[,wasm-asyncify][,torch] --speech BxF|none --no-overheads --threads N]
 // Times one training step of the reference encoder (../shared/docs/REFERENCE-ENCODER.md: 6 blocks,
 // d_model 256, 4 heads, batch 8 × 300 frames, MSE, AdamW) on onnxruntime-node CPU and in Chromium on
 // WASM and WebGPU, and the speech model's LoRA step (as `earshot finetune` runs it, on a B × F-frame
@@ -10,10 +10,16 @@
 // of a one-node graph, and of feeding the state in and fetching it out alone (an Identity graph).
 // 'wasm-asyncify' is the WASM EP of onnxruntime-web's WebGPU build, which the WASM backend used
 // before; it is there to measure the difference.
+// 'torch' adds the PyTorch peer (the reference encoder in PyTorch on the CPU, Debian's python3-torch
+// with OpenBLAS) to the turns, as `torch_cpu`.
 // Node and the Chromium WASM backends take turns, one step each per round, so that on a shared
 // machine they see the same load: `ratios` are the medians of the per-round ratios to Node (the
 // absolute figures move with the load; the ratios much less). WebGPU on a software adapter is far
 // too slow to take turns with and is timed on its own afterwards.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
 import { buildReferenceProblem, REFERENCE_FULL, REFERENCE_REDUCED } from '../src/engine/testing/reference-encoder';
@@ -26,6 +32,7 @@ import type { Page } from 'playwright-core';
 import { referenceStepper, runOverheads, speechLoraStepper, type BenchResult, type Stepper } from '../e2e/harness/reference-bench';
 import type { BrowserBenchBackend, ReferenceBenchPage, Workload } from '../e2e/harness/reference-bench-page';
 
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
   options: {
     size: { type: 'string', default: 'full' },
@@ -115,6 +122,43 @@ function nodeRunner(): Runner {
   };
 }
 
+/**
+ * The PyTorch peer (python/earshot_torch/reference_encoder.py --serve, the reference encoder on the
+ * CPU with the same thread count), stepping when its turn comes: only the reference workload.
+ */
+function torchRunner(): Runner {
+  let child: ChildProcessWithoutNullStreams | undefined;
+  let lines: AsyncIterator<string> | undefined;
+  const next = async () => {
+    const r = await lines!.next();
+    if (r.done) throw new Error('the PyTorch peer exited');
+    return JSON.parse(r.value) as Record<string, unknown>;
+  };
+  return {
+    name: 'torch_cpu',
+    async start(w) {
+      if (w.kind !== 'reference') throw new Error('the PyTorch peer runs the reference encoder only');
+      const python = process.env.EARSHOT_PYTHON || '/usr/bin/python3';
+      const t0 = performance.now();
+      child = spawn(python, ['python/earshot_torch/reference_encoder.py', '--device', 'cpu', '--size', w.size, '--serve', ...(threads ? ['--threads', String(threads)] : [])], { cwd: root });
+      child.stderr.on('data', (d) => process.stderr.write(`[torch] ${d}`));
+      lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+      const ready = await next();
+      const dev = ready.device as { threads: number };
+      return { device: `PyTorch CPU, ${dev.threads} thread(s)`, nodes: 0, createMs: performance.now() - t0 };
+    },
+    async step() {
+      child!.stdin.write('step\n');
+      const r = await next();
+      return { ms: r.ms as number, runMs: r.ms as number, loss: r.loss as number };
+    },
+    async finish() {
+      child!.stdin.end();
+      return { stateFloats: 0 };
+    },
+  };
+}
+
 function pageRunner(page: Page, b: BrowserBenchBackend): Runner {
   type W = { referenceBench: ReferenceBenchPage };
   return {
@@ -188,7 +232,11 @@ try {
   for (const w of workloads) {
     // a fresh page per backend and workload: each onnxruntime-web build reads its thread count once
     const pages = await Promise.all(paired.map(() => open()));
-    const runners = [...(backends.includes('node') ? [nodeRunner()] : []), ...paired.map((b, i) => pageRunner(pages[i], b))];
+    const runners = [
+      ...(backends.includes('node') ? [nodeRunner()] : []),
+      ...paired.map((b, i) => pageRunner(pages[i], b)),
+      ...(backends.includes('torch') && w.kind === 'reference' ? [torchRunner()] : []),
+    ];
     if (runners.length) {
       const r = await takeTurns(runners, w, warmup);
       if (w.kind === 'reference') Object.assign(result, r);

@@ -4,7 +4,7 @@ engine on WebGPU). It is written from the specification, not from src/engine/tes
 so that the losses it prints (1.36495, 1.33389, 0.78182, ... at the reduced size) check both.
 
   python3 -m python.earshot_torch.reference_encoder [--device cuda|cpu] [--size full|reduced]
-      [--warmup 3] [--steps 10] [--budget-s 60]
+      [--warmup 3] [--steps 10] [--budget-s 60] [--threads N] [--serve]
 
 Prints one JSON line: the median milliseconds of a training step (forward + backward + AdamW + reading
 the loss back, the same step bench:engine times), every step's loss, the device. Asked for CUDA where
@@ -104,28 +104,51 @@ def describe(device):
     return {"name": "cpu", "threads": torch.get_num_threads()}
 
 
-def run(device_name, size, warmup, steps, budget_s):
+def stepper(device_name, size):
+    """The parameters, the batch and the optimizer of one size; returns (step, parameter count), where
+    step() takes one training step and returns its loss."""
     batch, time_ = SIZES[size]
     device = torch.device(device_name)
     params = {n: torch.tensor(v, device=device, requires_grad=True) for n, v in draw_parameters().items()}
     x, target = (torch.tensor(a, device=device) for a in draw_batch(batch, time_))
     # the spec's optimizer: decoupled decay on every parameter, bias-corrected moments
     opt = torch.optim.AdamW(params.values(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
-    losses, warmup_ms, step_ms = [], [], []
-    t0 = time.perf_counter()
-    for i in range(warmup + steps):
-        s = time.perf_counter()
+
+    def step():
         opt.zero_grad(set_to_none=True)
         loss = F.mse_loss(forward(params, x), target)
         loss.backward()
         opt.step()
-        losses.append(loss.item())  # the GPU sync point: the step ends when its loss is on the host
+        return loss.item()  # the GPU sync point: the step ends when its loss is on the host
+
+    return step, sum(v.numel() for v in params.values())
+
+
+def serve(device_name, size):
+    """Steps on request, for a caller that takes turns with other engines (bench:engine): one JSON
+    line when ready, then one per line read from stdin (`{"ms": …, "loss": …}`), until stdin closes."""
+    step, n = stepper(device_name, size)
+    print(json.dumps({"ready": True, "parameters": n, "device": describe(torch.device(device_name))}), flush=True)
+    for _ in sys.stdin:
+        s = time.perf_counter()
+        loss = step()
+        print(json.dumps({"ms": (time.perf_counter() - s) * 1000, "loss": loss}), flush=True)
+
+
+def run(device_name, size, warmup, steps, budget_s):
+    batch, time_ = SIZES[size]
+    step, n_params = stepper(device_name, size)
+    losses, warmup_ms, step_ms = [], [], []
+    t0 = time.perf_counter()
+    for i in range(warmup + steps):
+        s = time.perf_counter()
+        losses.append(step())
         (warmup_ms if i < warmup else step_ms).append((time.perf_counter() - s) * 1000)
         if step_ms and time.perf_counter() - t0 > budget_s:
             break
     return {
         "size": size, "batch": batch, "time": time_,
-        "parameters": sum(v.numel() for v in params.values()),
+        "parameters": n_params,
         "median_ms_per_step": statistics.median(step_ms) if step_ms else None,
         "warmup_ms": [round(v, 3) for v in warmup_ms], "step_ms": [round(v, 3) for v in step_ms],
         "losses": [round(v, 6) for v in losses],
@@ -140,7 +163,14 @@ def main(argv=None):
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--budget-s", type=float, default=60, help="per size: stop timing once past it (at least one timed step)")
+    ap.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: its default)")
+    ap.add_argument("--serve", action="store_true", help="take steps on request (one line on stdin each) for one --size")
     a = ap.parse_args(argv)
+    if a.threads > 0:
+        torch.set_num_threads(a.threads)
+    if a.serve:
+        serve(a.device, a.size)
+        return 0
     out = {"engine": f"PyTorch {torch.__version__}", "device_requested": a.device, "optimizer": "torch.optim.AdamW (default implementation)", "dtype": "float32"}
     if a.device.startswith("cuda") and not torch.cuda.is_available():
         out["skipped"] = f"CUDA is not available to this PyTorch (torch {torch.__version__}, built for CUDA {torch.version.cuda})"
