@@ -45,6 +45,9 @@ describe('journey 2: record, correct, accept, reload', () => {
     const take = page.locator('[data-testid=take][data-status=pending]').first();
     await take.waitFor({ timeout: 30_000 });
     await expect.poll(() => take.getByTestId('take-hypothesis').innerText(), { timeout: 60_000 }).not.toBe('…');
+    // the transcript came (from the worker that computed the take's features while it was recorded), not a failure
+    expect(await take.getByTestId('take-hypothesis').innerText()).not.toBe('(not transcribed)');
+    expect(await page.getByText(/Transcription failed/).count()).toBe(0);
     await take.getByTestId('take-text').fill('hello earshot');
     await expect.poll(() => take.locator('mark.changed').count()).toBeGreaterThan(0);
     await shot(page, '2-record-correct');

@@ -1,6 +1,8 @@
 // Takes: every recording is written to IndexedDB the moment it stops (before anything else
 // happens), then transcribed by the current model; an accepted take (with the user's corrected
-// text) joins the "My recordings" dataset as a training utterance.
+// text) joins the "My recordings" dataset as a training utterance. While a take is recorded its
+// audio already goes to the ASR worker (LiveTake), which computes its features as it comes, so
+// the transcript follows the stop by little more than one run of the model.
 import { transfer } from 'comlink';
 import { decodeMono, encodeWav16 } from '../audio';
 import { normalizeText } from '../asr/text-normalize';
@@ -28,8 +30,33 @@ export async function loadTakes(): Promise<void> {
   useApp.setState({ takes: takes.sort((a, b) => b.createdAt - a.createdAt).map(view) });
 }
 
-/** Stores a take at once, then transcribes it. */
-export async function saveTake(samples: Float32Array, prompt?: string): Promise<string> {
+/** A take being recorded, as the ASR worker sees it (asr-protocol.ts startTake … finishTake). */
+export interface LiveTake {
+  /** A chunk of the take, 16 kHz mono (copied to the worker; the recorder keeps its own). */
+  push(samples: Float32Array): void;
+  /** The take ended: its transcript by the model current now. */
+  finish(): Promise<{ text: string; ms: number }>;
+  /** The take is not kept. */
+  drop(): void;
+}
+
+export function startLiveTake(): LiveTake {
+  const id = crypto.randomUUID();
+  const asr = asrWorker();
+  // a failed start leaves the worker without the take: finish then rejects and the take is sent whole
+  void asr.startTake(id, useApp.getState().modelId).catch(() => undefined);
+  return {
+    push: (samples) => void asr.pushTake(id, samples).catch(() => undefined),
+    finish: () => asr.finishTake(id, useApp.getState().modelId),
+    drop: () => void asr.dropTake(id).catch(() => undefined),
+  };
+}
+
+/**
+ * Stores a take at once, then transcribes it: `transcript` is its transcription already under way
+ * (LiveTake.finish, started at the stop); without it the samples go to the worker whole.
+ */
+export async function saveTake(samples: Float32Array, prompt?: string, transcript?: Promise<{ text: string }>): Promise<string> {
   const take: Take = {
     id: crypto.randomUUID(),
     createdAt: Date.now(),
@@ -40,21 +67,25 @@ export async function saveTake(samples: Float32Array, prompt?: string): Promise<
   };
   await (await appDb()).put('takes', take);
   useApp.setState((s) => ({ takes: [view(take), ...s.takes] }));
-  void transcribeTake(take.id, samples);
+  void transcribeTake(take.id, samples, transcript);
   return take.id;
 }
 
-export async function transcribeTake(id: string, samples?: Float32Array): Promise<void> {
+export async function transcribeTake(id: string, samples?: Float32Array, transcript?: Promise<{ text: string }>): Promise<void> {
   const db = await appDb();
   const take = await db.get('takes', id);
   if (!take) return;
   patchTake(id, { transcribing: true });
-  try {
+  const whole = async () => {
     const x = samples ? samples.slice() : await decodeMono(take.audio, SAMPLE_RATE, 'take.wav');
-    const { text } = await asrWorker().transcribe(useApp.getState().modelId, transfer(x, [x.buffer as ArrayBuffer]));
+    return asrWorker().transcribe(useApp.getState().modelId, transfer(x, [x.buffer as ArrayBuffer]));
+  };
+  try {
+    // the live transcription failed (the worker never saw the take start): the take goes whole
+    const { text } = transcript ? await transcript.catch(whole) : await whole();
+    patchTake(id, { hypothesis: text, transcribing: false }); // on screen first, then kept
     const current = (await db.get('takes', id)) ?? take;
     await db.put('takes', { ...current, hypothesis: text });
-    patchTake(id, { hypothesis: text, transcribing: false });
   } catch (e) {
     patchTake(id, { transcribing: false });
     useApp.setState({ recordMessage: `Transcription failed: ${(e as Error).message}. The take is stored; correct it by hand.` });

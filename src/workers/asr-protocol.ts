@@ -37,6 +37,17 @@ export interface AsrApi {
   teachWords(modelId: string, file: FileRef): Promise<ImportModelResult>;
   /** 16 kHz mono samples (transfer the buffer). */
   transcribe(modelId: string, samples: Float32Array): Promise<{ text: string; ms: number }>;
+  /**
+   * A take being recorded: startTake, then its audio as it arrives (16 kHz mono chunks, in order),
+   * then finishTake with the model current at the stop. The features are computed as the chunks
+   * arrive, so at the stop only the last rows, the model and the decoding are left; a model from
+   * elsewhere, or one other than the take started with, transcribes the take whole. `ms`: from
+   * finishTake's arrival to the text. dropTake forgets a take (too short to keep).
+   */
+  startTake(takeId: string, modelId: string): Promise<void>;
+  pushTake(takeId: string, samples: Float32Array): Promise<void>;
+  finishTake(takeId: string, modelId: string): Promise<{ text: string; ms: number }>;
+  dropTake(takeId: string): Promise<void>;
   /** Each model on the validation split of the datasets. */
   evaluate(modelIds: string[], datasetIds: string[], onProgress?: (p: EvalProgress) => void): Promise<ModelScore[]>;
   /** A model from elsewhere: decode greedily (1) or with a beam search of this width; its new card. */

@@ -22,7 +22,7 @@ import { BUILTIN_BASE_ID, loadModel, loadModelFiles, summarize, summarizeForeign
 import type { AsrApi, ImportModelResult } from './asr-protocol';
 import { backendFor, type BackendPreference } from './backend-select';
 import { describeUpload, foreignCard, foreignDecoding, foreignTranscriber, foreignBackendSubject, inspectForTraining, isEarshotDirectory, keptFiles, openForeign, readUpload, type StoredForeign, type Upload } from './foreign-models';
-import { nativeTranscriber, scoreOnValidation, validationUtterances, type Transcriber } from './score-model';
+import { nativeTranscriber, scoreOnValidation, validationUtterances, type TakeTranscription, type Transcriber } from './score-model';
 import { appDb, type StoredModel } from './train-db';
 
 interface Running {
@@ -67,7 +67,12 @@ async function createRunning(modelId: string, pref: BackendPreference, loaded?: 
   }
   const { model, summary } = loaded ?? (await loadModel(modelId));
   const { backend, choice } = await backendFor({ onnx: model.onnx, nMels: model.config.arch.nMels }, pref);
-  return { ...(await onBackend(backend, choice, async (b) => nativeTranscriber(await Recognizer.create(b, model)))), summary, pref };
+  const make = async (b: Backend) => {
+    const rec = await Recognizer.create(b, model);
+    await rec.warmUp(); // the first run's cost lands here, at load, not on the first take
+    return nativeTranscriber(rec);
+  };
+  return { ...(await onBackend(backend, choice, make)), summary, pref };
 }
 
 /** The transcriber of a model (created once per backend preference); `loaded` saves reading our own model again when the caller just did. */
@@ -87,6 +92,24 @@ async function recognizer(modelId: string, loaded?: { model: LoadedModel; summar
     r.catch(() => recognizers.delete(modelId));
   }
   return r;
+}
+
+/** A take being recorded (startTake … finishTake): its audio so far, and its transcription when its model can stream. */
+interface LiveTake {
+  chunks: Float32Array[];
+  running?: Running;
+  stream?: TakeTranscription;
+}
+const liveTakes = new Map<string, LiveTake>();
+
+function concat(chunks: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
 
 /** The text the card's "Model card" shows for a model from elsewhere: what was fine-tuned, if it was. */
@@ -171,6 +194,40 @@ const api: AsrApi = {
     return { text, ms: performance.now() - t0 };
   },
 
+  async startTake(takeId, modelId) {
+    // registered before the wait, so chunks that arrive while the model loads are kept
+    const live: LiveTake = { chunks: [] };
+    liveTakes.set(takeId, live);
+    const running = await recognizer(modelId);
+    if (liveTakes.get(takeId) !== live) return; // finished or dropped meanwhile
+    live.running = running;
+    live.stream = running.rec.startTake?.();
+    for (const c of live.chunks) live.stream?.push(c);
+  },
+
+  async pushTake(takeId, samples) {
+    const live = liveTakes.get(takeId);
+    if (!live) return;
+    live.chunks.push(samples);
+    live.stream?.push(samples);
+  },
+
+  async finishTake(takeId, modelId) {
+    const t0 = performance.now();
+    const live = liveTakes.get(takeId);
+    liveTakes.delete(takeId);
+    if (!live) throw new Error(`take ${takeId} was not started`);
+    const running = await recognizer(modelId);
+    // the stream belongs to the transcriber the take started with; another model (or the same one
+    // made again for another backend) transcribes the whole take
+    const text = live.stream && live.running === running ? await live.stream.finish() : await running.rec.transcribeSamples(concat(live.chunks));
+    return { text, ms: performance.now() - t0 };
+  },
+
+  async dropTake(takeId) {
+    liveTakes.delete(takeId);
+  },
+
   async evaluate(modelIds, datasetIds, onProgress) {
     const store = await DataStore.open();
     const utts = await validationUtterances(store, datasetIds);
@@ -217,3 +274,4 @@ const api: AsrApi = {
 };
 
 expose(api);
+

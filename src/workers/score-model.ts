@@ -21,7 +21,19 @@ export interface Transcriber {
   canWrite(text: string): boolean;
   readonly sampleRate: number;
   transcribeSamples(samples: Float32Array): Promise<string>;
+  /**
+   * A take transcribed as it is recorded (its features computed as its audio arrives); absent when
+   * the model's front end needs the whole clip first (models from elsewhere: the take is
+   * transcribed whole at its end).
+   */
+  startTake?(): TakeTranscription;
   release(): Promise<void>;
+}
+
+/** A take being recorded: audio in chunks at the transcriber's rate, then the text transcribeSamples gives for all of it. */
+export interface TakeTranscription {
+  push(samples: Float32Array): void;
+  finish(): Promise<string>;
 }
 
 /** Our own model as a Transcriber (imported models: foreignTranscriber). */
@@ -30,6 +42,10 @@ export function nativeTranscriber(rec: Recognizer): Transcriber {
     canWrite: (text) => outOfVocab(rec.model.vocab, text).length === 0,
     sampleRate: rec.model.config.frontEnd.sampleRate,
     transcribeSamples: (samples) => rec.transcribeSamples(samples),
+    startTake() {
+      const features = rec.featureStream();
+      return { push: (samples) => features.push(samples), finish: () => rec.transcribeFeatures(features.finish()) };
+    },
     release: () => rec.release(),
   };
 }

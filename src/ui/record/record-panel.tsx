@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { useApp } from '../../store/app-store';
-import { saveTake } from '../../store/record-actions';
+import { saveTake, startLiveTake, type LiveTake } from '../../store/record-actions';
 import { setAutoTrain } from '../../store/auto-train-actions';
 import { LevelMeter, type LevelMeterHandle } from './level-meter';
 import { ProgressSection } from './progress-section';
@@ -22,28 +22,41 @@ export function RecordPanel() {
   const [prompts, setPrompts] = useState<readonly string[]>(BUILT_IN_PROMPTS);
   const [index, setIndex] = useState(0);
   const rec = useRef<Recorder | null>(null);
+  const live = useRef<LiveTake | null>(null);
   const meter = useRef<LevelMeterHandle>(null);
   const prompt = prompted ? prompts[index % prompts.length] : undefined;
 
   const start = async () => {
     if (rec.current) return;
+    // the take's audio goes to the ASR worker as it is recorded (features computed meanwhile)
+    const take = startLiveTake();
     try {
-      rec.current = await Recorder.start({ autoStop, onLevel: (r) => meter.current?.set(r), onAutoStop: () => void stop() });
+      rec.current = await Recorder.start({ autoStop, onLevel: (r) => meter.current?.set(r), onChunk: (x) => take.push(x), onAutoStop: () => void stop() });
+      live.current = take;
       setRecording(true);
       useApp.setState({ recordMessage: undefined });
     } catch (e) {
+      take.drop();
       useApp.setState({ recordMessage: `The microphone could not be opened: ${(e as Error).message}` });
     }
   };
   const stop = async () => {
     const r = rec.current;
-    if (!r) return;
+    const take = live.current;
+    if (!r || !take) return;
     rec.current = null;
+    live.current = null;
     setRecording(false);
     meter.current?.set(0);
-    const samples = await r.stop();
-    if (samples.length < 1600) return;
-    await saveTake(samples, prompt);
+    const ending = r.stop(); // no chunk arrives after this call
+    if (r.seconds < 0.1) {
+      take.drop();
+      await ending;
+      return;
+    }
+    // transcription starts at once, while the take is stored
+    const transcript = take.finish();
+    await saveTake(await ending, prompt, transcript);
     if (prompted) setIndex((i) => i + 1);
   };
 

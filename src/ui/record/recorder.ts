@@ -6,6 +6,8 @@ export const SAMPLE_RATE = 16000;
 
 export interface RecorderOptions {
   onLevel?(rms: number): void;
+  /** Each ~100 ms chunk of the take as it arrives (the recorder keeps it too: copy before transferring). */
+  onChunk?(samples: Float32Array): void;
   /** Called once when silence after speech (or the length limit) ends the take. */
   onAutoStop?(): void;
   autoStop?: boolean;
@@ -48,6 +50,7 @@ export class Recorder {
     if (this.stopped) return;
     this.chunks.push(x);
     this.samples += x.length;
+    this.o.onChunk?.(x);
     let sum = 0;
     for (let i = 0; i < x.length; i++) sum += x[i] * x[i];
     const rms = Math.sqrt(sum / x.length);
@@ -65,7 +68,7 @@ export class Recorder {
     return this.samples / SAMPLE_RATE;
   }
 
-  /** Ends the take and returns its samples. */
+  /** Ends the take (no chunk arrives after this call) and returns its samples. */
   async stop(): Promise<Float32Array> {
     this.stopped = true;
     for (const t of this.stream.getTracks()) t.stop();
