@@ -1,8 +1,11 @@
-// Times transcription in the page (decode → 16 kHz → log-mel → model → greedy CTC decoding) with
-// the app's Recognizer on onnxruntime-web's WASM or WebGPU backend, for scripts/bench-asr.ts
-// (window.asrBench). The model files and the audio arrive as base64 from the benchmark script.
+// Times transcription in the page (decode → 16 kHz → log-mel → model → greedy CTC decoding) and
+// the end of a take (take-timing.ts) with the app's Recognizer on onnxruntime-web's WASM or WebGPU
+// backend, for scripts/bench-asr.ts (window.asrBench). The model files and the audio arrive as
+// base64 from the benchmark script.
+import { describeDecoding, GREEDY } from '../../src/asr/decode';
 import { readModelDir } from '../../src/asr/model-dir';
 import { timeTranscription, type TranscriptionTiming } from './asr-timing';
+import { timeTakeLatency, type TakeTiming } from './take-timing';
 import { wasmBackend, webGpuBackend } from '../../src/runtime/web';
 
 export interface AsrBenchClip {
@@ -17,16 +20,21 @@ export interface AsrBenchRequest {
   threads: number;
   /** model.onnx, config.json, tokens.txt, README.md as base64. */
   modelFiles: Record<string, string>;
+  /** Clips to transcribe; none: transcription is not timed. */
   clips: AsrBenchClip[];
   /** Stop timing further clips once this much time was spent (at least one clip is timed). */
   budgetMs: number;
+  /** The take whose end is timed: 16 kHz mono float32 samples as base64; greedy, then the model's own decoding unless greedyOnly. */
+  take?: { samplesBase64: string; repeats: number; greedyOnly: boolean; realTime: boolean };
 }
 
-export interface AsrBenchResult extends TranscriptionTiming {
+export interface AsrBenchResult {
   backend: string;
   device: string;
   softwareAdapter?: boolean;
   crossOriginIsolated: boolean;
+  transcription?: TranscriptionTiming;
+  take?: TakeTiming;
 }
 
 function fromBase64(s: string): Uint8Array {
@@ -51,13 +59,22 @@ async function run(req: AsrBenchRequest): Promise<AsrBenchResult> {
   const clips = req.clips.map((c) => ({ name: c.name, seconds: c.seconds, bytes: fromBase64(c.base64) }));
   const backend = req.backend === 'webgpu' ? await webGpuBackend({ threads: req.threads }) : wasmBackend({ threads: req.threads }, 'requested by the benchmark');
   const softwareAdapter = req.backend === 'webgpu' ? await isSoftwareAdapter() : undefined;
-  const timing = await timeTranscription(backend, model, clips, req.budgetMs);
+  const transcription = clips.length ? await timeTranscription(backend, model, clips, req.budgetMs) : undefined;
+  let take: TakeTiming | undefined;
+  if (req.take) {
+    const bytes = fromBase64(req.take.samplesBase64);
+    const samples = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+    const decodings = [{ name: 'greedy', decoding: GREEDY }];
+    if (!req.take.greedyOnly) decodings.push({ name: describeDecoding(model.decoding), decoding: model.decoding });
+    take = await timeTakeLatency(backend, model, samples, decodings, req.take.repeats, req.take.realTime);
+  }
   return {
     backend: backend.info.name,
     device: backend.info.device,
     softwareAdapter,
     crossOriginIsolated: typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated,
-    ...timing,
+    transcription,
+    take,
   };
 }
 
