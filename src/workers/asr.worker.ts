@@ -63,7 +63,12 @@ async function createRunning(modelId: string, pref: BackendPreference, loaded?: 
     const stored = foreign.foreign!;
     const summary = summarizeForeign(modelId, foreign.name, foreign.source, stored, foreignCardText(foreign));
     const { backend, choice } = await backendFor(foreignBackendSubject(modelId, stored), pref);
-    return { ...(await onBackend(backend, choice, async (b) => foreignTranscriber(await openForeign(stored, b), foreignDecoding(stored)))), summary, pref };
+    const make = async (b: Backend) => {
+      const m = await openForeign(stored, b);
+      await m.scores(new Float32Array(m.sampleRate)); // makes and warms its session at load, not on the first take
+      return foreignTranscriber(m, foreignDecoding(stored));
+    };
+    return { ...(await onBackend(backend, choice, make)), summary, pref };
   }
   const { model, summary } = loaded ?? (await loadModel(modelId));
   const { backend, choice } = await backendFor({ onnx: model.onnx, nMels: model.config.arch.nMels }, pref);
