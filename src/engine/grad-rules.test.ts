@@ -81,6 +81,9 @@ const cases: Record<keyof typeof gradRules, GradCase[] | typeof NON_DIFFERENTIAB
     c('strided, asymmetric pads', [{ shape: [2, 2, 10] }, { shape: [3, 2, 3] }], (_g, x, w) => op.conv1d(x, w, null, { stride: 2, pads: [1, 0] })),
     c('dilated', [{ shape: [1, 2, 11] }, { shape: [2, 2, 3] }], (_g, x, w) => op.conv1d(x, w, null, { dilation: 2, pads: [2, 2] })),
     c('grouped', [{ shape: [2, 4, 8] }, { shape: [6, 2, 3] }], (_g, x, w) => op.conv1d(x, w, null, { group: 2, pads: [1, 1] })),
+    // the speech model's conv module: depthwise, stride 1, 'same' pads (dx as a Conv with the kernel flipped)
+    c('depthwise, same pads', [{ shape: [2, 3, 9] }, { shape: [3, 1, 5] }, { shape: [3] }], (_g, x, w, b) => op.conv1d(x, w, b, { group: 3, pads: [2, 2] })),
+    c('depthwise, dilated, asymmetric pads', [{ shape: [1, 2, 10] }, { shape: [2, 1, 3] }], (_g, x, w) => op.conv1d(x, w, null, { group: 2, dilation: 2, pads: [3, 1] })),
     c('depthwise, strided', [{ shape: [2, 3, 9] }, { shape: [3, 1, 3] }, { shape: [3] }], (_g, x, w, b) => op.conv1d(x, w, b, { group: 3, stride: 2, pads: [1, 1] })),
     // NeMo's striding subsampling: Conv2d(1 → C, 3×3, stride 2, pad 1) on [B, 1, T, F]
     c('2-D strided, padded, bias', [{ shape: [2, 1, 7, 6] }, { shape: [3, 1, 3, 3] }, { shape: [3] }], (g, x, w, b) => g.emit('Conv', [x, w, b], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] })[0]),
