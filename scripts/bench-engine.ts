@@ -1,5 +1,5 @@
 // npm run bench:engine [-- --size full|reduced --steps N --warmup N --budget-s S
-//     --backends node,wasm,webgpu[,wasm-asyncify][,torch] --speech BxF|none --no-overheads --threads N]
+//     --backends node,wasm,webgpu[,wasm-asyncify][,torch] --speech BxF|none --no-overheads --threads N --profile]
 // Times one training step of the reference encoder (../shared/docs/REFERENCE-ENCODER.md: 6 blocks,
 // d_model 256, 4 heads, batch 8 × 300 frames, MSE, AdamW) on onnxruntime-node CPU and in Chromium on
 // WASM and WebGPU, and the speech model's LoRA step (as `earshot finetune` runs it, on a B × F-frame
@@ -16,12 +16,17 @@
 // machine they see the same load: `ratios` are the medians of the per-round ratios to Node (the
 // absolute figures move with the load; the ratios much less). WebGPU on a software adapter is far
 // too slow to take turns with and is timed on its own afterwards.
+// --profile turns on onnxruntime's per-kernel profiling for Node and Chromium WASM and adds, per
+// workload and backend, the kernel time per op type (scripts/ort-profile.ts); profiling slows every
+// node a little, so step times of such a run are not the ones to quote.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { opTable, sessionsFromConsole, type OpTable } from './ort-profile';
 import { buildReferenceProblem, REFERENCE_FULL, REFERENCE_REDUCED } from '../src/engine/testing/reference-encoder';
 import { isWebGpuOp } from '../src/engine/op-types';
 import { speechStepOptions, speechTrainingNodes } from './speech-step';
@@ -45,6 +50,7 @@ const { values: args } = parseArgs({
     'no-overheads': { type: 'boolean', default: false },
     // threads for both onnxruntime-node and Chromium's WASM (default: as each chooses, the cores there are)
     threads: { type: 'string' },
+    profile: { type: 'boolean', default: false },
   },
 });
 const size = args.size === 'reduced' ? 'reduced' : 'full';
@@ -54,6 +60,7 @@ const budgetMs = Number(args['budget-s']) * 1000;
 const backends = args.backends!.split(',');
 const overheads = !args['no-overheads'];
 const threads = args.threads ? Number(args.threads) : undefined;
+const profile = args.profile!;
 const speech = args.speech === 'none' ? null : args.speech!.split('x').map(Number);
 if (speech && (speech.length !== 2 || !speech.every((n) => n > 0))) throw new Error(`--speech must be BxF (e.g. 4x400) or none, not '${args.speech}'`);
 
@@ -101,14 +108,17 @@ interface Runner {
   start(w: Workload): Promise<{ device: string; nodes: number; createMs: number }>;
   step(): Promise<{ ms: number; runMs: number; loss: number }>;
   finish(overheads: boolean): Promise<{ tinyRunMs?: number; stateIoMs?: number; stateFloats: number }>;
+  /** With --profile, after finish: kernel time per op type of the sessions it ran. */
+  profile?(): Promise<OpTable>;
 }
 
 function nodeRunner(): Runner {
   let st: Stepper | undefined;
+  const dir = profile ? mkdtempSync(join(tmpdir(), 'bench-engine-profile-')) : undefined;
   return {
     name: 'node_cpu',
     async start(w) {
-      const b = nodeBackend({ threads });
+      const b = nodeBackend({ threads, profilePrefix: dir && join(dir, 'ort') });
       st = w.kind === 'reference' ? await referenceStepper(b, w.size) : await speechLoraStepper(b, w.batch, w.frames);
       return { device: b.info.device, nodes: st.nodes, createMs: st.createMs };
     },
@@ -119,6 +129,15 @@ function nodeRunner(): Runner {
       const stateFloats = s.state.reduce((n, x) => n + x.dims.reduce((a, d) => a * d, 1), 0);
       return { ...(overheads && oh ? await runOverheads(s.backend, s.state) : {}), stateFloats };
     },
+    ...(dir && {
+      // each released session has written its own file
+      async profile() {
+        const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+        const table = opTable(files.map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8'))));
+        rmSync(dir, { recursive: true });
+        return table;
+      },
+    }),
   };
 }
 
@@ -161,11 +180,19 @@ function torchRunner(): Runner {
 
 function pageRunner(page: Page, b: BrowserBenchBackend): Runner {
   type W = { referenceBench: ReferenceBenchPage };
+  const lines: string[] = [];
+  if (profile && b !== 'webgpu') page.on('console', (m) => lines.push(m.text()));
   return {
     name: `chromium_${b.replace('-', '_')}`,
-    start: (w) => page.evaluate(([bk, wl, t]) => (window as unknown as W).referenceBench.start(bk, wl, t ?? undefined), [b, w, threads ?? null] as const),
+    start: (w) => page.evaluate(([bk, wl, t, p]) => (window as unknown as W).referenceBench.start(bk, wl, t ?? undefined, p), [b, w, threads ?? null, profile] as const),
     step: () => page.evaluate(() => (window as unknown as W).referenceBench.step()),
     finish: (oh) => page.evaluate((o) => (window as unknown as W).referenceBench.finish(o), overheads && oh),
+    ...(profile && b !== 'webgpu' && {
+      async profile() {
+        await page.waitForTimeout(500); // the last console messages of the released sessions
+        return opTable(sessionsFromConsole(lines.splice(0)));
+      },
+    }),
   };
 }
 
@@ -195,6 +222,8 @@ async function takeTurns(runners: Runner[], w: Workload, warmup: number, withOve
     Object.assign(res, await r.finish(withOverheads && w.kind === 'reference'));
     out[r.name] = summarize(res);
   }
+  const tables = await Promise.all(runners.map(async (r) => [r.name, await r.profile?.()] as const));
+  if (tables.some(([, t]) => t)) out.profile = Object.fromEntries(tables.filter(([, t]) => t));
   // per round, each Chromium backend's step over Node's in the same round
   const node = runners.find((r) => r.name === 'node_cpu');
   if (node) {

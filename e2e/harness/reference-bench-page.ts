@@ -9,14 +9,17 @@ export type BrowserBenchBackend = 'webgpu' | 'wasm' | 'wasm-asyncify';
 
 export type Workload = { kind: 'reference'; size: 'full' | 'reduced' } | { kind: 'speech-lora'; batch: number; frames: number };
 
-const backend = async (name: BrowserBenchBackend, threads?: number) =>
-  name === 'webgpu' ? await webGpuBackend({ threads }) : wasmBackend({ build: name === 'wasm-asyncify' ? 'webgpu' : 'wasm', threads }, 'requested by the benchmark');
+const backend = async (name: BrowserBenchBackend, threads?: number, profile = false) =>
+  name === 'webgpu' ? await webGpuBackend({ threads }) : wasmBackend({ build: name === 'wasm-asyncify' ? 'webgpu' : 'wasm', threads, profile }, 'requested by the benchmark');
 
 export interface ReferenceBenchPage {
   /** Is the page cross-origin isolated (the condition for WASM threads), and how many cores it sees. */
   environment(): { crossOriginIsolated: boolean; hardwareConcurrency: number };
-  /** `threads`: WASM threads (default: as the app chooses, up to 4, the cores there are). */
-  start(b: BrowserBenchBackend, w: Workload, threads?: number): Promise<{ device: string; nodes: number; createMs: number }>;
+  /**
+   * `threads`: WASM threads (default: as the app chooses, up to 4, the cores there are); `profile`:
+   * onnxruntime's per-kernel profiling on WASM, printed to the console when `finish` releases the sessions.
+   */
+  start(b: BrowserBenchBackend, w: Workload, threads?: number, profile?: boolean): Promise<{ device: string; nodes: number; createMs: number }>;
   step(): Promise<{ ms: number; runMs: number; loss: number }>;
   /** Releases the trainer; with `overheads`, then measures the one-node run and the state I/O. */
   finish(overheads: boolean): Promise<{ tinyRunMs?: number; stateIoMs?: number; stateFloats: number }>;
@@ -26,8 +29,8 @@ let current: Stepper | undefined;
 
 const page: ReferenceBenchPage = {
   environment: () => ({ crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency }),
-  async start(b, w, threads) {
-    const be = await backend(b, threads);
+  async start(b, w, threads, profile) {
+    const be = await backend(b, threads, profile);
     current = w.kind === 'reference' ? await referenceStepper(be, w.size) : await speechLoraStepper(be, w.batch, w.frames);
     return { device: be.info.device, nodes: current.nodes, createMs: current.createMs };
   },

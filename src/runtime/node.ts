@@ -10,6 +10,8 @@ export interface NodeBackendOptions {
   threads?: number;
   /** 'cpu' (default) or 'webgpu': onnxruntime-node's bundled WebGPU EP, on whatever Vulkan driver the machine has. */
   executionProvider?: 'cpu' | 'webgpu';
+  /** onnxruntime's per-kernel profiling (for benchmarks): each session writes `<prefix>_<date>.json` when it is released. */
+  profilePrefix?: string;
 }
 
 export function nodeBackend(opts: NodeBackendOptions = {}): Backend {
@@ -30,6 +32,10 @@ export function nodeBackend(opts: NodeBackendOptions = {}): Backend {
     info: { name: 'node-cpu', device: `onnxruntime-node ${version} CPU, ${threads} thread(s)` },
     executionProviders: ['cpu'],
     deviceResident: false,
-    sessionOptions: { intraOpNumThreads: threads, interOpNumThreads: 1 },
+    sessionOptions: {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      ...(opts.profilePrefix ? { enableProfiling: true, profileFilePrefix: opts.profilePrefix } : {}),
+    },
   });
 }
