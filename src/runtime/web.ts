@@ -32,10 +32,14 @@ function configure(o: WebBackendOptions): void {
   // Each build reads these when its WebAssembly module is first instantiated, and never again.
   const isolated = typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated;
   const threads = isolated ? (o.threads ?? Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
-  for (const m of [ort, ortWasm]) {
-    if (o.wasmPaths) m.env.wasm.wasmPaths = o.wasmPaths;
-    m.env.wasm.numThreads = threads;
-  }
+  for (const m of [ort, ortWasm]) if (o.wasmPaths) m.env.wasm.wasmPaths = o.wasmPaths;
+  ortWasm.env.wasm.numThreads = threads;
+  // The WebGPU build runs single-threaded: in a production bundle both builds' glue lives in one
+  // worker script, and threads of both (Emscripten pthread workers started from that same script)
+  // left the second build waiting forever on its threads (the backend choice times both in one
+  // worker). Its CPU kernels only serve the few ops a WebGPU session keeps on the CPU. Only the
+  // measurement of that build's WASM EP (`build: 'webgpu'`, on a page of its own) gets threads.
+  ort.env.wasm.numThreads = o.build === 'webgpu' ? threads : 1;
 }
 
 /**
