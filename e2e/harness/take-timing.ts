@@ -110,17 +110,14 @@ export async function timeTakeLatency(
     if (realTime) await sleep(start + (samples.length * 1000) / model.config.frontEnd.sampleRate - now());
     const t0 = now(); // the stop: the last chunk is still to come
     stream.push(chunks[chunks.length - 1]);
-    const f = stream.finish();
-    const t1 = now();
-    const logits = await rec.logitsOf(f);
-    const t2 = now();
-    const text = rec.decode(logits, { decoding });
-    const t3 = now();
-    return { phases: { featuresMs: t1 - t0, modelMs: t2 - t1, decodeMs: t3 - t2, totalMs: t3 - t0 }, text, features: f };
+    return modelAndDecode(t0, stream.finish(), decoding);
   };
   const whole = async (decoding: Decoding) => {
     const t0 = now();
-    const f = rec.features(samples);
+    return modelAndDecode(t0, rec.features(samples), decoding);
+  };
+  /** The rest of a take once its features `f` are ready (their phase began at `t0`). */
+  const modelAndDecode = async (t0: number, f: ReturnType<typeof rec.features>, decoding: Decoding) => {
     const t1 = now();
     const logits = await rec.logitsOf(f);
     const t2 = now();
