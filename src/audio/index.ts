@@ -20,5 +20,6 @@ export {
   type FrontEndConfig,
 } from './log-mel';
 export { LogMelStream } from './log-mel-stream';
+export { concatSamples } from './samples';
 export { addNoise, specAugment, speedPerturb, type NoiseOptions, type SpecAugmentConfig } from './augment';
 export { gaussian, mulberry32, randInt, type Random } from './random';

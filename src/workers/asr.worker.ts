@@ -24,6 +24,7 @@ import { backendFor, type BackendPreference } from './backend-select';
 import { describeUpload, foreignCard, foreignDecoding, foreignTranscriber, foreignBackendSubject, inspectForTraining, isEarshotDirectory, keptFiles, openForeign, readUpload, type StoredForeign, type Upload } from './foreign-models';
 import { nativeTranscriber, scoreOnValidation, validationUtterances, type TakeTranscription, type Transcriber } from './score-model';
 import { appDb, type StoredModel } from './train-db';
+import { concatSamples } from '../audio/samples';
 
 interface Running {
   rec: Transcriber;
@@ -106,16 +107,6 @@ interface LiveTake {
   stream?: TakeTranscription;
 }
 const liveTakes = new Map<string, LiveTake>();
-
-function concat(chunks: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
 
 /** The text the card's "Model card" shows for a model from elsewhere: what was fine-tuned, if it was. */
 function foreignCardText(m: StoredModel): string {
@@ -225,7 +216,7 @@ const api: AsrApi = {
     const running = await recognizer(modelId);
     // the stream belongs to the transcriber the take started with; another model (or the same one
     // made again for another backend) transcribes the whole take
-    const text = live.stream && live.running === running ? await live.stream.finish() : await running.rec.transcribeSamples(concat(live.chunks));
+    const text = live.stream && live.running === running ? await live.stream.finish() : await running.rec.transcribeSamples(concatSamples(live.chunks));
     return { text, ms: performance.now() - t0 };
   },
 

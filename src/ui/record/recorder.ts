@@ -1,6 +1,7 @@
 // Microphone capture at 16 kHz mono through an AudioWorklet, with a level (RMS) per 100 ms chunk
 // and an automatic stop after a stretch of silence that follows speech.
 import workletUrl from './capture.worklet.ts?worker&url';
+import { concatSamples } from '../../audio/samples';
 
 export const SAMPLE_RATE = 16000;
 
@@ -73,12 +74,6 @@ export class Recorder {
     this.stopped = true;
     for (const t of this.stream.getTracks()) t.stop();
     await this.ctx.close();
-    const out = new Float32Array(this.samples);
-    let at = 0;
-    for (const c of this.chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return concatSamples(this.chunks);
   }
 }
