@@ -44,8 +44,21 @@ async function storedForeign(modelId: string): Promise<StoredModel | undefined> 
   return m?.foreign ? m : undefined;
 }
 
-/** Makes the transcriber on the chosen backend, falling back to WASM when WebGPU cannot create its session. */
-async function onBackend(backend: Backend, choice: BackendChoice, make: (b: Backend) => Promise<Transcriber>): Promise<{ rec: Transcriber; backend: Backend }> {
+/**
+ * Makes the transcriber on the chosen backend and warms it up (the first run's cost lands at load,
+ * not on the first take), falling back to WASM when WebGPU cannot create or run its session.
+ */
+async function onBackend(backend: Backend, choice: BackendChoice, create: (b: Backend) => Promise<Transcriber>): Promise<{ rec: Transcriber; backend: Backend }> {
+  const make = async (b: Backend) => {
+    const t = await create(b);
+    try {
+      await t.warmUp();
+    } catch (e) {
+      await t.release().catch(() => undefined);
+      throw e;
+    }
+    return t;
+  };
   const chosen: Backend = { ...backend, info: { ...backend.info, choice } };
   try {
     return { rec: await make(chosen), backend: chosen };
@@ -64,21 +77,11 @@ async function createRunning(modelId: string, pref: BackendPreference, loaded?: 
     const stored = foreign.foreign!;
     const summary = summarizeForeign(modelId, foreign.name, foreign.source, stored, foreignCardText(foreign));
     const { backend, choice } = await backendFor(foreignBackendSubject(modelId, stored), pref);
-    const make = async (b: Backend) => {
-      const m = await openForeign(stored, b);
-      await m.scores(new Float32Array(m.sampleRate)); // makes and warms its session at load, not on the first take
-      return foreignTranscriber(m, foreignDecoding(stored));
-    };
-    return { ...(await onBackend(backend, choice, make)), summary, pref };
+    return { ...(await onBackend(backend, choice, async (b) => foreignTranscriber(await openForeign(stored, b), foreignDecoding(stored)))), summary, pref };
   }
   const { model, summary } = loaded ?? (await loadModel(modelId));
   const { backend, choice } = await backendFor({ onnx: model.onnx, nMels: model.config.arch.nMels }, pref);
-  const make = async (b: Backend) => {
-    const rec = await Recognizer.create(b, model);
-    await rec.warmUp(); // the first run's cost lands here, at load, not on the first take
-    return nativeTranscriber(rec);
-  };
-  return { ...(await onBackend(backend, choice, make)), summary, pref };
+  return { ...(await onBackend(backend, choice, async (b) => nativeTranscriber(await Recognizer.create(b, model)))), summary, pref };
 }
 
 /** The transcriber of a model (created once per backend preference); `loaded` saves reading our own model again when the caller just did. */

@@ -238,6 +238,7 @@ export function foreignTranscriber(model: ForeignModel, decoding: Decoding = GRE
     canWrite: (text) => model.unspellable(text).length === 0,
     sampleRate: model.sampleRate,
     transcribeSamples: (samples) => model.transcribe(samples, decoding),
+    warmUp: async () => void (await model.scores(new Float32Array(model.sampleRate))), // a second of silence
     release: () => model.release(),
   };
 }

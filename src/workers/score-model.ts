@@ -27,6 +27,8 @@ export interface Transcriber {
    * transcribed whole at its end).
    */
   startTake?(): TakeTranscription;
+  /** Runs the model once so that its session's first-run cost is paid now (at load), not on the first take. */
+  warmUp(): Promise<void>;
   release(): Promise<void>;
 }
 
@@ -46,6 +48,7 @@ export function nativeTranscriber(rec: Recognizer): Transcriber {
       const features = rec.featureStream();
       return { push: (samples) => features.push(samples), finish: () => rec.transcribeFeatures(features.finish()) };
     },
+    warmUp: () => rec.warmUp(),
     release: () => rec.release(),
   };
 }
