@@ -62,9 +62,9 @@ export async function adapt(base: LoadedModel, train: ManifestUtterance[], val: 
     data.firstShape(),
   );
   try {
-    const toMetrics = (e: { wer: number; cer: number; utterances: number }): Metrics => ({ wer: e.wer, cer: e.cer, utterances: e.utterances });
+    const toMetrics = (e: { wer: number; cer: number; utterances: number; valLoss: number }): Metrics => ({ wer: e.wer, cer: e.cer, utterances: e.utterances, loss: e.valLoss });
     const before = val.length ? toMetrics(await evaluate(trainer, data, base.vocab, 0, decoding)) : undefined;
-    if (before) log(`before: val WER ${(100 * before.wer).toFixed(1)}%, CER ${(100 * before.cer).toFixed(1)}%`);
+    if (before) log(`before: val WER ${(100 * before.wer).toFixed(1)}%, CER ${(100 * before.cer).toFixed(1)}%, loss ${before.loss!.toFixed(3)}`);
     let after = before;
     const t0 = performance.now();
     // validation after step 0 and the export decode with the personal LM (the base LM otherwise);
@@ -81,7 +81,7 @@ export async function adapt(base: LoadedModel, train: ManifestUtterance[], val: 
         if (e.type === 'step' && (e.step % 10 === 0 || e.step === e.totalSteps)) log(`step ${e.step}/${e.totalSteps} loss ${e.loss.toFixed(3)} lr ${e.lr.toExponential(2)}${e.skipped ? ' (skipped)' : ''}`);
         if (e.type === 'eval' && val.length) {
           after = toMetrics(e);
-          log(`step ${e.step}: val WER ${(100 * e.wer).toFixed(1)}%, CER ${(100 * e.cer).toFixed(1)}%`);
+          log(`step ${e.step}: val WER ${(100 * e.wer).toFixed(1)}%, CER ${(100 * e.cer).toFixed(1)}%, loss ${e.valLoss.toFixed(3)}`);
         }
       },
     });

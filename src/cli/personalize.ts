@@ -2,7 +2,7 @@
 // the takes accumulate? For each speaker of a manifest, a fixed test set (their last utterances,
 // planSpeaker's rule) is transcribed by the base model and by the model adapted on their first n
 // utterances for each size n — adapted with the one recipe (src/train/recipe.ts) and adopted only
-// if it is no worse on held-out takes (src/train/adoption.ts), as the app does. Progress goes to
+// if it is better on held-out takes (src/train/adoption.ts), as the app does. Progress goes to
 // stderr; the last stdout line is one JSON object (scripts/plot-personalization.ts plots it).
 import { cpus } from 'node:os';
 import { describeDecoding, GREEDY } from '../asr/decode';
@@ -10,7 +10,7 @@ import { readModelDir, type LoadedModel } from '../asr/model-dir';
 import { Recognizer } from '../asr/recognizer';
 import { cer, wer } from '../asr/wer';
 import { nodeBackend } from '../runtime/node';
-import { adoptionVerdict, splitHeldOut, type AdoptionReason } from '../train/adoption';
+import { ADOPTION_TOLERANCE, adoptionVerdict, splitHeldOut, type AdoptionReason } from '../train/adoption';
 import { fineTunedModelDir, type Metrics } from '../train/export';
 import { stepsFor, type Recipe } from '../train/recipe';
 import { readManifest, type ManifestRow } from './eval';
@@ -182,7 +182,7 @@ export async function personalize(o: PersonalizeOptions, base: LoadedModel = loa
       log(
         `speaker ${sp}, n = ${n}: WER ${pct(r.wer_before)} → ${pct(r.wer_after)} (${pct(r.relative_wer_change)} relative), CER ${pct(r.cer_before)} → ${pct(r.cer_after)}; ` +
           `own words (${r.own_vocab.words}) ${pct(r.own_vocab.wer_before)} → ${pct(r.own_vocab.wer_after)}, other words ${pct(r.other_vocab.wer_before)} → ${pct(r.other_vocab.wer_after)}; ` +
-          `${r.train_seconds.toFixed(1)} s training; held out ${a.before ? `${pct(a.before.wer)} → ${pct(a.after!.wer)}` : 'none'}: ${verdict.adopt ? 'adopted' : 'kept the base'}`,
+          `${r.train_seconds.toFixed(1)} s training; held out ${a.before ? `WER ${pct(a.before.wer)} → ${pct(a.after!.wer)}, CER ${pct(a.before.cer)} → ${pct(a.after!.cer)}, loss ${a.before.loss?.toFixed(3)} → ${a.after!.loss?.toFixed(3)}` : 'none'}: ${verdict.adopt ? 'adopted' : 'kept the base'} (${verdict.reason})`,
       );
     }
     result.left_out = leftOut;
@@ -222,6 +222,8 @@ export async function personalize(o: PersonalizeOptions, base: LoadedModel = loa
       `per speaker: the last ${o.test ?? `${DEFAULT_TEST} (half the utterances for speakers with fewer than ${2 * DEFAULT_TEST})`} utterances (manifest order) test; ` +
       `for each size n the first n adapt, every ${o.recipe.holdoutEvery || '—'}th of them held out for the adoption decision and the rest trained on; ` +
       'sizes beyond what precedes the test set are skipped',
+    adoption_rule:
+      `adopted when, on the held-out takes only, the mean per-token CTC loss is lower than the base model's and WER and CER are not worse by more than ${100 * ADOPTION_TOLERANCE}% relative (src/train/adoption.ts)`,
     normalization: 'earshot text-normalize (Whisper-English-like) on reference and hypothesis',
     decoding: o.greedy
       ? 'greedy (best path), base and adapted'

@@ -21,7 +21,11 @@ describe('training as takes arrive', () => {
     expect(s).toMatchObject({ length: { unit: 'steps', value: 40 }, warmupSteps: 10, evalEvery: 40, checkpointEvery: 20, peakLr: 2e-3, adapter: DEFAULT_SETTINGS.adapter });
   });
 
-  it('the adapted model is adopted unless its validation WER got worse', () => {
+  it('the adapted model is adopted by the held-out rule (lower validation loss, WER and CER within the tolerance)', () => {
+    expect(adoptRound({ wer: 0.5, cer: 0.3, utterances: 2, loss: 1.2 }, { wer: 0.4, cer: 0.2, utterances: 2, loss: 1.0 })).toMatchObject({ adopt: true, message: expect.stringMatching(/loss 1\.200 → 1\.000, WER 50\.0% → 40\.0%/) });
+    expect(adoptRound({ wer: 0.5, cer: 0.3, utterances: 2, loss: 1.2 }, { wer: 0.4, cer: 0.2, utterances: 2, loss: 1.3 })).toMatchObject({ adopt: false, message: expect.stringMatching(/did not drop.*kept the current model/) });
+    expect(adoptRound({ wer: 0.5, cer: 0.3, utterances: 2, loss: 1.2 }, { wer: 0.6, cer: 0.2, utterances: 2, loss: 1.0 })).toMatchObject({ adopt: false, message: expect.stringMatching(/worse, so kept the current model/) });
+    // a record without the loss (before it was kept): WER no worse
     expect(adoptRound({ wer: 0.5, cer: 0.3, utterances: 2 }, { wer: 0.4, cer: 0.2, utterances: 2 })).toMatchObject({ adopt: true, message: expect.stringMatching(/50\.0% → 40\.0%/) });
     expect(adoptRound({ wer: 0.5, cer: 0.3, utterances: 2 }, { wer: 0.6, cer: 0.2, utterances: 2 })).toMatchObject({ adopt: false, message: expect.stringMatching(/kept the current model/) });
     expect(adoptRound(undefined, undefined).adopt).toBe(true);

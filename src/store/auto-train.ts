@@ -1,6 +1,7 @@
 // Keep fine-tuning as takes arrive: after every few accepted takes, a short round of training on
-// "My recordings" starts from the current model; when the round's validation WER is no worse than
-// the model it started from, the result becomes the current model, so the next takes are
+// "My recordings" starts from the current model; when the round is better than the model it started
+// from on the validation takes (src/train/adoption.ts: lower loss, WER and CER not worse beyond a
+// small tolerance), the result becomes the current model, so the next takes are
 // transcribed (and the next round starts) with the adapted model. The decisions are pure functions.
 import { adoptionVerdict } from '../train/adoption';
 import type { Metrics } from '../train/export';
@@ -42,11 +43,16 @@ export function roundSettings(user: TrainSettings, c: AutoTrainConfig): TrainSet
   };
 }
 
-/** Whether a finished round's model replaces the current one, and what to tell the user. */
+/** Whether a finished round's model replaces the current one (adoptionVerdict's rule), and what to tell the user. */
 export function adoptRound(before: Metrics | undefined, after: Metrics | undefined): { adopt: boolean; message: string } {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const v = adoptionVerdict(before, after);
   if (v.reason === 'no-held-out') return { adopt: true, message: 'No validation takes yet (every fifth accepted take is held out), so the adapted model is used as trained.' };
-  if (v.adopt) return { adopt: true, message: `Validation WER ${pct(before!.wer)} → ${pct(after!.wer)} (CER ${pct(before!.cer)} → ${pct(after!.cer)}): now transcribing with the adapted model.` };
-  return { adopt: false, message: `Validation WER went from ${pct(before!.wer)} to ${pct(after!.wer)}: kept the current model.` };
+  const b = before!;
+  const a = after!;
+  const scores = `WER ${pct(b.wer)} → ${pct(a.wer)}, CER ${pct(b.cer)} → ${pct(a.cer)}`;
+  const loss = b.loss !== undefined && a.loss !== undefined ? `loss ${b.loss.toFixed(3)} → ${a.loss.toFixed(3)}` : '';
+  if (v.adopt) return { adopt: true, message: `Validation ${loss ? `${loss}, ` : ''}${scores}: now transcribing with the adapted model.` };
+  if (v.reason === 'loss-not-lower') return { adopt: false, message: `Validation ${loss} did not drop (${scores}): kept the current model.` };
+  return { adopt: false, message: `Validation ${scores}${loss ? ` (${loss})` : ''}: worse, so kept the current model.` };
 }

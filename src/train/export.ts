@@ -12,8 +12,18 @@ export interface Metrics {
   wer: number;
   cer: number;
   utterances: number;
+  /**
+   * Mean per-token CTC loss of the acoustic model on these utterances (no decoding involved), when
+   * measured during training; held-out adoption decides on it (src/train/adoption.ts).
+   */
+  loss?: number;
   /** How the model decoded while scored (src/workers/score-model.ts), when the app measured it. */
   decoding?: string;
+}
+
+/** `measured` (WER/CER of the saved model) keeping the held-out loss measured during training, if any. */
+export function withLoss(measured: Metrics, estimate: Metrics | undefined): Metrics {
+  return estimate?.loss === undefined ? measured : { ...measured, loss: estimate.loss };
 }
 
 export interface FineTuneRecord {

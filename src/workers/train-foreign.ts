@@ -20,7 +20,7 @@ import type { Checkpoint } from '../runtime/checkpoint';
 import type { HostTensor } from '../runtime/types';
 import { planEpoch, planValidation, type BatchPlan, type BucketOptions } from '../train/buckets';
 import type { CtcBatch, CtcStepResult } from '../train/ctc-trainer';
-import type { Metrics } from '../train/export';
+import { withLoss, type Metrics } from '../train/export';
 import type { LoopBatch } from '../train/loop';
 import { summarizeForeign } from './asr-models';
 import { exampleDims, foreignBackendSubject, foreignDecoding, foreignTranscriber, type StoredForeign } from './foreign-models';
@@ -223,7 +223,7 @@ export async function foreignJob(o: JobOptions, m: StoredModel, store: DataStore
               await rec.release();
             }
           };
-          metrics = { base: await score(stored), fineTuned: await score(next) };
+          metrics = { base: withLoss(await score(stored), metrics.base), fineTuned: withLoss(await score(next), metrics.fineTuned) };
         }
       } catch (e) {
         console.warn('measuring the fine-tuned model failed; the card keeps the training estimates:', e);

@@ -12,7 +12,7 @@ import type { Backend } from '../runtime/types';
 import { wasmBackend, webGpuBackend } from '../runtime/web';
 import { adapterConfig, encodeAdapterFile, trainableFor } from '../train/adapters';
 import { CtcTrainer } from '../train/ctc-trainer';
-import { fineTunedModelDir, type FineTuneRecord, type Metrics } from '../train/export';
+import { fineTunedModelDir, withLoss, type FineTuneRecord, type Metrics } from '../train/export';
 import type { LoopData, LoopPosition, LoopTrainer } from '../train/loop';
 import { personalLm } from '../train/personal-lm';
 import { loadModel, summarize } from './asr-models';
@@ -143,7 +143,8 @@ export async function nativeJob(o: JobOptions, store: DataStore): Promise<TrainJ
           fineTuned: { model: tuned, decoding: summarize('', '', 'fine-tuned', files, tuned).decoding },
         });
         if (measured) {
-          fr.metrics = measured;
+          // the held-out loss (adoption decides on it) is the training's; the saved model's WER/CER replace the estimates
+          fr.metrics = { base: withLoss(measured.base, fr.metrics.base), fineTuned: withLoss(measured.fineTuned, fr.metrics.fineTuned) };
           files = fineTunedModelDir(model as LoadedModel, weights, s.adapter, fr, personal);
         }
       } catch (e) {

@@ -126,7 +126,7 @@ async function run(record: RunRecord, resumeFrom: { bytes: Uint8Array; position:
     } else {
       // Adapters start as the identity (LoRA B = 0, bottleneck up = 0): step 0 is the base model.
       const base = await evaluate(trainer, data, job.vocab, 0, job.baseDecoding, (done, total) => onEvent({ type: 'validating', runId, step: 0, done, total }));
-      record = await updateRun(runId, { baseMetrics: { wer: base.wer, cer: base.cer, utterances: base.utterances } });
+      record = await updateRun(runId, { baseMetrics: { wer: base.wer, cer: base.cer, utterances: base.utterances, loss: base.valLoss } });
       history.valLoss.push([0, base.valLoss]);
       history.wer.push([0, base.wer]);
       history.cer.push([0, base.cer]);
@@ -147,7 +147,7 @@ async function run(record: RunRecord, resumeFrom: { bytes: Uint8Array; position:
         history.valLoss.push([e.step, e.valLoss]);
         history.wer.push([e.step, e.wer]);
         history.cer.push([e.step, e.cer]);
-        lastEval = { wer: e.wer, cer: e.cer, utterances: e.utterances };
+        lastEval = { wer: e.wer, cer: e.cer, utterances: e.utterances, loss: e.valLoss };
         onEvent({ type: 'eval', runId, step: e.step, valLoss: e.valLoss, wer: e.wer, cer: e.cer });
       } else if (e.type === 'validating') {
         flush();
