@@ -125,6 +125,11 @@ export class GraphBuilder {
     return this.values.has(name);
   }
 
+  /** The node that computes `v` (undefined for inputs, initializers and parameters). */
+  producerOf(v: Value): Node | undefined {
+    return this.producer.get(v.name);
+  }
+
   private register(name: string, dtype: DType, shape: readonly Dim[]): Value {
     if (this.values.has(name)) throw new Error(`value '${name}' defined twice`);
     const v = new Value(this, name, dtype, [...shape]);

@@ -15,7 +15,7 @@ import { gradients } from './autodiff';
 import { GraphBuilder, type Value } from './builder';
 import type { Graph, TensorConst, ValueInfo } from './ir';
 import { flatGradient, flatViewNodes, layoutFromSegments, packFlat, planFlatLayout, runsOf, type FlatSegment } from './flat-params';
-import { abs, add, and, cast, div, less, min, mul, not, pad, reduceSum, reshape, sqrt, sumAll, sumSquares, where } from './ops';
+import { abs, add, and, div, less, min, mul, not, pad, reduceSum, reshape, sumAll, sumSquares } from './ops';
 import { numel } from './ir';
 import { emitUpdate, optimizerSlots, type OptimizerConfig } from './optim';
 
@@ -107,7 +107,7 @@ export function buildTrainingGraph(g: GraphBuilder, opts: TrainGraphOptions): Tr
     let gs = live.map((p) => grads.get(p.value.name)!);
     const decayOrder = planFlatLayout(live.map((p) => ({ name: p.value.name, dims: p.value.dims })), opts.decays ?? (() => true));
     const sq = sumSquaresTwoLevel(flatGradient(decayOrder, (name) => grads.get(name)!));
-    const gradNorm = sqrt(sq);
+    const gradNorm = namedNode(g, 'Sqrt', [sq], GRAD_NORM);
     if (opts.clipNorm !== undefined) {
       const scale = min(div(opts.clipNorm, add(gradNorm, 1e-6)), 1);
       gs = gs.map((gr) => mul(gr, scale));
@@ -132,7 +132,7 @@ export function buildTrainingGraph(g: GraphBuilder, opts: TrainGraphOptions): Tr
 
     const state: StateSlot[] = [];
     const outputState = (input: Value, next: Value, kind: StateSlot['kind'], init: TensorConst, param?: string) => {
-      const out = g.output(where(ok, next, input), `next.${input.name}`);
+      const out = g.output(namedNode(g, 'Where', [ok, next, input], `next.${input.name}`));
       state.push({ input: input.name, output: out.name, kind, param, dims: input.dims, init });
     };
     live.forEach((p, i) => outputState(p.value, upd.params[i], 'param', p.init));
@@ -161,11 +161,31 @@ export function buildTrainingGraph(g: GraphBuilder, opts: TrainGraphOptions): Tr
       batchInputs,
       lrInput: LR_INPUT,
       lossOutput,
-      gradNormOutput: 'grad_norm',
-      skippedOutput: 'update_skipped',
+      gradNormOutput: GRAD_NORM,
+      skippedOutput: SKIPPED,
       extraOutputs,
     };
   });
+}
+
+const GRAD_NORM = 'grad_norm';
+const SKIPPED = 'update_skipped';
+
+/** The outputs every training graph reports besides its state: loss, gradient norm, whether the update was skipped, extras. */
+function reportOutputs(g: GraphBuilder, opts: TrainGraphOptions, gradNorm: Value, ok: Value): { lossOutput?: string; extraOutputs: string[] } {
+  const lossOutput = opts.loss ? g.output(opts.loss, 'loss').name : undefined;
+  g.output(gradNorm, GRAD_NORM);
+  g.output(namedNode(g, 'Cast', [not(ok)], SKIPPED, { to: 1 /* float32 */ }), SKIPPED);
+  return { lossOutput, extraOutputs: (opts.extraOutputs ?? []).map((v) => g.output(v).name) };
+}
+
+/**
+ * A node whose output carries a graph output's name from the start, so that no Identity is needed
+ * to rename it (`g.output` adds one otherwise): one node fewer per output, and for the state
+ * buffers no copy of a whole buffer per step.
+ */
+function namedNode(g: GraphBuilder, op: string, inputs: Value[], name: string, attrs: Record<string, number> = {}): Value {
+  return g.emit(op, inputs, attrs, 1, name)[0];
 }
 
 /**
@@ -174,14 +194,6 @@ export function buildTrainingGraph(g: GraphBuilder, opts: TrainGraphOptions): Tr
  * gradient: 3e-4 relative off; ~5e-6 on 83k uniform values), which moved the clipping scale; this
  * stays within a few 1e-7.
  */
-/** The outputs every training graph reports besides its state: loss, gradient norm, whether the update was skipped, extras. */
-function reportOutputs(g: GraphBuilder, opts: TrainGraphOptions, gradNorm: Value, ok: Value): { lossOutput?: string; extraOutputs: string[] } {
-  const lossOutput = opts.loss ? g.output(opts.loss, 'loss').name : undefined;
-  g.output(gradNorm, 'grad_norm');
-  g.output(cast(not(ok), 'float32'), 'update_skipped');
-  return { lossOutput, extraOutputs: (opts.extraOutputs ?? []).map((v) => g.output(v).name) };
-}
-
 function sumSquaresTwoLevel(x: Value): Value {
   const n = numel(x.dims);
   // rows of a width that divides n where one is near √n (no padded copy), else ⌈√n⌉ and padding
@@ -210,7 +222,7 @@ function emitFlat(g: GraphBuilder, opts: TrainGraphOptions, live: { value: Value
 
     // ‖g‖ over the whole buffer, clipping as torch.nn.utils.clip_grad_norm_ does (see above)
     let grad = flatGradient(layout, (name) => grads.get(name)!);
-    const gradNorm = sqrt(sumSquaresTwoLevel(grad));
+    const gradNorm = namedNode(g, 'Sqrt', [sumSquaresTwoLevel(grad)], GRAD_NORM);
     if (opts.clipNorm !== undefined) grad = mul(grad, min(div(opts.clipNorm, add(gradNorm, 1e-6)), 1));
     let ok = less(gradNorm, FINITE_LIMIT);
     if (opts.loss) ok = and(ok, less(abs(opts.loss), FINITE_LIMIT));
@@ -229,7 +241,7 @@ function emitFlat(g: GraphBuilder, opts: TrainGraphOptions, live: { value: Value
 
     const state: StateSlot[] = [];
     const outputState = (input: Value, next: Value, kind: StateSlot['kind'], init: TensorConst, segments?: FlatSegment[]) => {
-      const out = g.output(where(ok, next, input), `next.${input.name}`);
+      const out = g.output(namedNode(g, 'Where', [ok, next, input], `next.${input.name}`));
       state.push({ input: input.name, output: out.name, kind, dims: input.dims, init, segments });
     };
     outputState(params, upd.params[0], 'param', { name: FLAT_PARAMS, dtype: 'float32', dims: [layout.size], data: packFlat(layout, (n) => initOf.get(n)!) }, layout.segments);
@@ -248,7 +260,7 @@ function emitFlat(g: GraphBuilder, opts: TrainGraphOptions, live: { value: Value
     const used = read(graph);
     graph.initializers = [...graph.initializers.filter((t) => !initOf.has(t.name) && used.has(t.name)), ...views.initializers];
     graph.nodes = [...views.nodes, ...graph.nodes];
-    return { graph, state, batchInputs, lrInput: LR_INPUT, lossOutput, gradNormOutput: 'grad_norm', skippedOutput: 'update_skipped', extraOutputs };
+    return { graph, state, batchInputs, lrInput: LR_INPUT, lossOutput, gradNormOutput: GRAD_NORM, skippedOutput: SKIPPED, extraOutputs };
   });
 }
 
