@@ -8,15 +8,16 @@
 //                                  librispeech_train28, train_extra)
 //     [--order 3] [--min-count 2] [--bigram-min-count 5] [--trigram-min-count 6]
 //     [--tune <manifest>[:N][,…]]  default: speechocean762/dev and librispeech_dev4, 100 clips each
-//     [--beam 16] | [--no-tune --weight X --word-bonus Y --unk-char-cost Z]
+//     [--beam 16] [--tune-lookahead both|on|off]
+//     | [--no-tune --weight X --word-bonus Y --unk-char-cost Z [--lookahead]]
 //
 // Texts: gzip or plain text with one sentence per line, or JSON lines with a "text" field (NeMo
 // manifests). A development, evaluation or personal_* set is refused as LM text: it must stay
 // unseen. Tuning: the acoustic model runs once per tuning clip (its logits are cached on disk,
 // keyed by model.onnx, so a rerun on the same model skips it); every decoder setting then only
 // re-runs the beam search. N clips are taken evenly spaced through a manifest so that all its
-// speakers count. The LM weight, word bonus and unknown-word cost per letter are tuned by
-// coordinate descent on the mean WER of the tuning sets (ties: mean CER). Prints one JSON object.
+// speakers count. The LM weight, word bonus, unknown-word cost per letter and whether the LM
+// looks ahead while a word is spelled (LmFusion.lookahead) are tuned by coordinate descent on the mean WER of the tuning sets (ties: mean CER). Prints one JSON object.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,10 +59,13 @@ const { values: a } = parseArgs({
     weight: { type: 'string' },
     'word-bonus': { type: 'string' },
     'unk-char-cost': { type: 'string' },
+    lookahead: { type: 'boolean', default: false },
+    'tune-lookahead': { type: 'string', default: 'both' },
     cache: { type: 'string', default: join(tmpdir(), 'earshot-build-lm') },
   },
 });
 if (!a.model) throw new Error('usage: build-lm.ts --model <dir> [--texts …] [--tune <manifest>[:N],… | --no-tune --weight X --word-bonus Y --unk-char-cost Z]');
+if (!['both', 'on', 'off'].includes(a['tune-lookahead']!)) throw new Error(`--tune-lookahead must be both, on or off, got ${a['tune-lookahead']}`);
 const log = (m: string) => process.stderr.write(`[build-lm] ${m}\n`);
 
 // --- the LM ---------------------------------------------------------------------------------------
@@ -103,8 +107,9 @@ interface Setting {
   weight: number;
   wordBonus: number;
   unkCharCost: number;
+  lookahead: boolean;
 }
-let best: Setting = { weight: Number(a.weight ?? 0.5), wordBonus: Number(a['word-bonus'] ?? 1.5), unkCharCost: Number(a['unk-char-cost'] ?? 0.5) };
+let best: Setting = { weight: Number(a.weight ?? 0.5), wordBonus: Number(a['word-bonus'] ?? 1.5), unkCharCost: Number(a['unk-char-cost'] ?? 0.5), lookahead: a.lookahead! };
 interface Scored extends Setting {
   wer: number;
   cer: number;
@@ -117,7 +122,7 @@ if (!a['no-tune']) {
   const sets = await Promise.all(a.tune!.split(',').map((spec) => tuningSet(spec)));
   const greedy = sets.map((s) => score(s, { beamWidth: 1 }));
   tuneSets = sets.map((s, i) => ({ manifest: s.manifest, clips: s.items.length, greedy: greedy[i] }));
-  const key = (s: Setting) => `${s.weight}/${s.wordBonus}/${s.unkCharCost}`;
+  const key = (s: Setting) => `${s.weight}/${s.wordBonus}/${s.unkCharCost}/${s.lookahead}`;
   const seen = new Map<string, Scored>();
   const evaluate = (s: Setting): Scored => {
     const known = seen.get(key(s));
@@ -127,34 +132,35 @@ if (!a['no-tune']) {
     const r: Scored = { ...s, wer: mean(perSet.map((p) => p.wer)), cer: mean(perSet.map((p) => p.cer)), per_set: perSet, decode_seconds: (performance.now() - t) / 1000 };
     seen.set(key(s), r);
     tried.push(r);
-    log(`weight ${s.weight} bonus ${s.wordBonus} unk ${s.unkCharCost}/letter: WER ${pct(r.wer)} CER ${pct(r.cer)} (${perSet.map((p) => pct(p.wer)).join(', ')}) ${r.decode_seconds.toFixed(1)} s`);
+    log(`weight ${s.weight} bonus ${s.wordBonus} unk ${s.unkCharCost}/letter${s.lookahead ? ' look-ahead' : ''}: WER ${pct(r.wer)} CER ${pct(r.cer)} (${perSet.map((p) => pct(p.wer)).join(', ')}) ${r.decode_seconds.toFixed(1)} s`);
     return r;
   };
   const better = (x: Scored, y: Scored) => x.wer < y.wer - 1e-12 || (Math.abs(x.wer - y.wer) <= 1e-12 && x.cer < y.cer);
-  const grids: Record<keyof Setting, number[]> = {
-    unkCharCost: [0, 0.25, 0.5, 1, 1.5, 2, 3],
-    weight: [0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0],
-    wordBonus: [-0.5, 0, 0.5, 1, 1.5, 2, 2.5, 3, 4, 5],
+  const grids: { [K in keyof Setting]: Setting[K][] } = {
+    lookahead: a['tune-lookahead'] === 'both' ? [false, true] : [a['tune-lookahead'] === 'on'],
+    unkCharCost: [0, 0.25, 0.5, 1, 1.5, 2, 3, 4, 6],
+    weight: [0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.2, 1.5],
+    wordBonus: [-0.5, 0, 0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8],
   };
   let current = evaluate(best);
   for (let pass = 0; pass < 3; pass++) {
     const before = key(current);
-    for (const param of ['unkCharCost', 'weight', 'wordBonus'] as const) {
-      for (const v of grids[param]) {
+    for (const param of ['lookahead', 'unkCharCost', 'weight', 'wordBonus'] as const) {
+      for (const v of grids[param] as (number | boolean)[]) {
         const r = evaluate({ ...current, [param]: v });
         if (better(r, current)) current = r;
       }
     }
     if (key(current) === before) break;
   }
-  best = { weight: current.weight, wordBonus: current.wordBonus, unkCharCost: current.unkCharCost };
+  best = { weight: current.weight, wordBonus: current.wordBonus, unkCharCost: current.unkCharCost, lookahead: current.lookahead };
 }
 
 // --- the model directory ------------------------------------------------------------------------------
 writeFileSync(join(a.model, 'lm.arpa'), arpa);
 const configFile = join(a.model, 'config.json');
 const config = JSON.parse(readFileSync(configFile, 'utf8')) as { decoder?: Record<string, unknown> } & Record<string, unknown>;
-config.decoder = { ...config.decoder, beamWidth, lmWeight: best.weight, wordBonus: best.wordBonus, unkCharCost: best.unkCharCost };
+config.decoder = { ...config.decoder, beamWidth, lmWeight: best.weight, wordBonus: best.wordBonus, unkCharCost: best.unkCharCost, lmLookahead: best.lookahead };
 writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n');
 loadModelFromDisk(a.model); // the directory still validates, LM included
 
@@ -163,7 +169,7 @@ console.log(
     model: a.model,
     lm: { words: lm.vocabularySize, bigrams: lm.bigramCount, trigrams: lm.trigramCount, bytes: arpa.byteLength, load_ms: Math.round(loadMs), build_seconds: Math.round(buildSeconds), sentences: texts.length, sources, ...lmOptions },
     decoder: config.decoder,
-    tune: a['no-tune'] ? null : { sets: tuneSets, objective: 'mean WER of the tuning sets (ties: mean CER)', best: tried.find((t) => t.weight === best.weight && t.wordBonus === best.wordBonus && t.unkCharCost === best.unkCharCost), tried },
+    tune: a['no-tune'] ? null : { sets: tuneSets, objective: 'mean WER of the tuning sets (ties: mean CER)', best: tried.find((t) => t.weight === best.weight && t.wordBonus === best.wordBonus && t.unkCharCost === best.unkCharCost && t.lookahead === best.lookahead), tried },
   }),
 );
 

@@ -203,6 +203,20 @@ describe('beamSearch with a word LM', () => {
     expect(beamSearch(clear, DEFAULT_VOCAB, { kind: 'logProbs', lm: { model: lm, weight: 0.5, wordBonus: 1 } })[0].text).toBe('zog');
   });
 
+  it('with look-ahead keeps a common word alive while it is spelled, and scores the result without it', () => {
+    // "kate" is a word, so "k…" is no non-word; "cat" is far more frequent.
+    const lmK = WordLm.fromTexts(['the cat sat', 'a cat', 'cat', 'the cat ran', 'kate']);
+    const audio = frames({ k: 0.5, c: 0.45 }, { a: 0.9 }, { t: 0.9 });
+    const fusion = { model: lmK, weight: 1, wordBonus: 0.5, unkCharCost: 0.5 };
+    // width 1: without look-ahead "k" and "c" look alike to the LM until the word ends, so the audio's "k" stays
+    expect(beamSearch(audio, DEFAULT_VOCAB, { kind: 'logProbs', beamWidth: 1, lm: fusion })[0].text).toBe('kat');
+    const [ahead] = beamSearch(audio, DEFAULT_VOCAB, { kind: 'logProbs', beamWidth: 1, lm: { ...fusion, lookahead: true } });
+    expect(ahead.text).toBe('cat');
+    // the final score is the words' real LM score: the same as a wide search finds for "cat" without look-ahead
+    const wide = beamSearch(audio, DEFAULT_VOCAB, { kind: 'logProbs', beamWidth: 16, nBest: 16, lm: fusion }).find((r) => r.text === 'cat')!;
+    expect(ahead.score).toBeCloseTo(wide.score, 10);
+  });
+
   it('validates the fusion settings', () => {
     expect(() => beamSearch(scores, DEFAULT_VOCAB, { kind: 'logProbs', lm: { model: lm, weight: -1, wordBonus: 0 } })).toThrow(/LM weight/);
     expect(() => beamSearch(scores, DEFAULT_VOCAB, { kind: 'logProbs', lm: { model: lm, weight: 1, wordBonus: NaN } })).toThrow(/word bonus/);

@@ -112,6 +112,14 @@ export interface LmFusion {
    * ("wakfollosthegaim") costs less than the known words it replaces.
    */
   unkCharCost?: number;
+  /**
+   * LM look-ahead: a word still being spelled already carries `weight` × the largest unigram
+   * ln p of the vocabulary words it can still become (WordLm.lookahead), replaced by the word's
+   * real LM score when it completes. Without it a half-spelled word scores nothing from the LM,
+   * so the beam cannot tell "th…" from "xq…" and prefers hypotheses in the middle of a word to
+   * those that have just paid for one.
+   */
+  lookahead?: boolean;
 }
 
 /** How a model's transcripts are decoded: greedy (width 1, no LM) or beam search, with or without a word LM. */
@@ -131,7 +139,7 @@ export function decodeText(scores: Float32Array | Float64Array, vocab: Vocab, de
 /** A short description of a decoding, for results and model cards. */
 export function describeDecoding(d: Decoding, beamWidth = d.beamWidth): string {
   if (beamWidth <= 1 && !d.lm) return 'greedy';
-  const unk = d.lm?.unkCharCost ? `, unknown-word cost ${d.lm.unkCharCost} per letter` : '';
+  const unk = (d.lm?.unkCharCost ? `, unknown-word cost ${d.lm.unkCharCost} per letter` : '') + (d.lm?.lookahead ? ', unigram look-ahead' : '');
   const lm = d.lm ? `, word ${d.lm.model.orderName} LM (${d.lm.model.vocabularySize} words) weight ${d.lm.weight}, word bonus ${d.lm.wordBonus}${unk}` : ', no LM';
   return `beam search, width ${beamWidth}${lm}`;
 }
@@ -425,7 +433,8 @@ class WordBonus {
   partial(word: string, spelled: number, prev: number, before: number): number {
     if (!word) return 0;
     const lists = Math.max(this.prefixes.get(word) ?? 0, (this.hotwords.has(word) ? this.hotwordBonus : 0) + (this.lexicon.has(word) ? this.lexiconBonus : 0));
-    if (!this.lm || spelled >= 0) return lists; // some LM word starts with this spelling
+    if (!this.lm) return lists;
+    if (spelled >= 0) return this.lm.lookahead ? lists + this.lm.weight * this.lm.model.lookahead(spelled) : lists; // some LM word starts with this spelling
     return lists + this.lm.weight * this.lm.model.logProb(prev, this.unk, before) + this.lm.wordBonus - this.unkCharCost * word.length;
   }
 }

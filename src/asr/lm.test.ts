@@ -55,6 +55,25 @@ describe('WordLm', () => {
     expect(lm.isPrefix('')).toBe(false);
   });
 
+  it('looks ahead: each spelling carries the best unigram of the words it can still become', () => {
+    const lm = WordLm.fromTexts([...TEXTS, 'the cattle ate', 'a catalogue', 'the cat']);
+    const vocabulary = [...new Set([...TEXTS, 'the cattle ate', 'a catalogue', 'the cat'].flatMap((t) => t.toLowerCase().replace(/[^a-z ]/g, '').split(' ')))];
+    for (const w of vocabulary) {
+      for (let n = 0; n <= w.length; n++) {
+        const spelling = w.slice(0, n);
+        const best = Math.max(...vocabulary.filter((v) => v.startsWith(spelling)).map((v) => lm.unigramLogProb(lm.id(v))));
+        expect(lm.lookahead(lm.spell(0, spelling))).toBe(best);
+      }
+    }
+    // "cat" is more frequent than "cattle" and "catalogue": it sets the estimate of "cat…"
+    expect(lm.lookahead(lm.spell(0, 'cat'))).toBe(lm.unigramLogProb(lm.id('cat')));
+    expect(lm.lookahead(lm.spell(0, 'catt'))).toBe(lm.unigramLogProb(lm.id('cattle')));
+    expect(lm.lookahead(lm.spell(0, 'cz'))).toBe(-Infinity);
+    // survives ARPA (the app reads lm.arpa)
+    const back = WordLm.fromArpa(lm.toArpa());
+    expect(back.lookahead(back.spell(0, 'catt'))).toBeCloseTo(lm.lookahead(lm.spell(0, 'catt')), 5);
+  });
+
   it('round-trips through ARPA text', () => {
     const lm = WordLm.fromTexts(TEXTS, { bigramMinCount: 2 });
     const arpa = lm.toArpa();

@@ -64,7 +64,7 @@ export class WordLm {
    * A beam search keeps each hypothesis' node and steps it one token at a time, instead of looking
    * up the whole spelling again.
    */
-  private trie: { children: Map<number, number>; letters: Map<number, number> } | undefined;
+  private trie: { children: Map<number, number>; letters: Map<number, number>; best: Float64Array } | undefined;
 
   private constructor() {}
 
@@ -104,6 +104,22 @@ export class WordLm {
     return spelling !== '' && this.spell(0, spelling) >= 0;
   }
 
+  /** ln p(word) of the unigram level (what the look-ahead takes the maximum of). */
+  unigramLogProb(word: number): number {
+    return this.uni[word];
+  }
+
+  /**
+   * LM look-ahead of a spelling-trie node (from spell()): the largest unigram ln p of the
+   * vocabulary words that start with its spelling (−Infinity for −1). A word still being spelled
+   * can carry it as an estimate of what completing it will score, so that half-spelled common
+   * and rare words do not look alike to a beam search until their last letter.
+   */
+  lookahead(node: number): number {
+    if (node < 0) return -Infinity;
+    return (this.trie ??= this.buildTrie()).best[node];
+  }
+
   /**
    * The trie node of a spelling continued by `text` from `node` (0: the empty spelling), or −1 when
    * no vocabulary word starts so (−1 stays −1).
@@ -117,22 +133,30 @@ export class WordLm {
     return node;
   }
 
-  private buildTrie(): { children: Map<number, number>; letters: Map<number, number> } {
+  private buildTrie(): { children: Map<number, number>; letters: Map<number, number>; best: Float64Array } {
     const words = this.words.filter((w) => w !== BOS && w !== EOS && w !== UNK);
     const letters = new Map<number, number>();
-    for (const w of words) for (let i = 0; i < w.length; i++) if (!letters.has(w.charCodeAt(i))) letters.set(w.charCodeAt(i), letters.size);
+    let chars = 0;
+    for (const w of words) {
+      chars += w.length;
+      for (let i = 0; i < w.length; i++) if (!letters.has(w.charCodeAt(i))) letters.set(w.charCodeAt(i), letters.size);
+    }
     const children = new Map<number, number>();
+    const best = new Float64Array(chars + 1).fill(-Infinity); // at most one node per letter, plus the root
     let nodes = 1;
     for (const w of words) {
+      const p = this.uni[this.ids.get(w)!];
       let node = 0;
+      if (p > best[0]) best[0] = p;
       for (let i = 0; i < w.length; i++) {
         const key = node * letters.size + letters.get(w.charCodeAt(i))!;
         let next = children.get(key);
         if (next === undefined) children.set(key, (next = nodes++));
         node = next;
+        if (p > best[node]) best[node] = p;
       }
     }
-    return { children, letters };
+    return { children, letters, best: best.slice(0, nodes) };
   }
 
   /**

@@ -70,6 +70,11 @@ describe('model directory', () => {
     expect(problems({ ...f, 'config.json': enc(JSON.stringify({ ...JSON.parse(new TextDecoder().decode(f['config.json'])), decoder: { ...decoder, unkCharCost: -1 } })) })[0]).toMatch(/unkCharCost must be a number ≥ 0/);
     const cfg = JSON.parse(new TextDecoder().decode(f['config.json']));
     expect(problems({ ...f, 'config.json': enc(JSON.stringify({ ...cfg, decoder: { ...decoder, beamWidth: 0 } })) })[0]).toMatch(/decoder.beamWidth must be an integer/);
+    expect(problems({ ...f, 'config.json': enc(JSON.stringify({ ...cfg, decoder: { ...decoder, lmLookahead: 'yes' } })) })[0]).toMatch(/decoder.lmLookahead must be true or false/);
+    // look-ahead is off unless config.json asks for it
+    expect(m.decoding.lm?.lookahead).toBeUndefined();
+    const ahead = readModelDir({ ...f, 'config.json': enc(JSON.stringify({ ...cfg, decoder: { ...decoder, lmLookahead: true } })) });
+    expect(ahead.decoding.lm?.lookahead).toBe(true);
   });
 
   it('mixes personal.txt into the LM when the decoder gives it a share', () => {

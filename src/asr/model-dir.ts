@@ -45,6 +45,8 @@ export interface DecoderConfig {
   wordBonus: number;
   /** Natural-log cost per letter of a word lm.arpa does not know (absent: 0). */
   unkCharCost?: number;
+  /** LM look-ahead while a word is being spelled (LmFusion.lookahead; absent: off). */
+  lmLookahead?: boolean;
   /** Share of personal.txt's LM in the mixture with lm.arpa (absent or 0: lm.arpa alone). */
   personalShare?: number;
 }
@@ -198,6 +200,7 @@ export function readModelDir(files: Record<string, Uint8Array | undefined>): Loa
     if (!(typeof d.lmWeight === 'number' && d.lmWeight >= 0)) problems.push(`config.json: decoder.lmWeight must be a number ≥ 0, got ${JSON.stringify(d.lmWeight)}`);
     if (!(typeof d.wordBonus === 'number' && Number.isFinite(d.wordBonus))) problems.push(`config.json: decoder.wordBonus must be a number, got ${JSON.stringify(d.wordBonus)}`);
     if (d.unkCharCost !== undefined && !(typeof d.unkCharCost === 'number' && Number.isFinite(d.unkCharCost) && d.unkCharCost >= 0)) problems.push(`config.json: decoder.unkCharCost must be a number ≥ 0, got ${JSON.stringify(d.unkCharCost)}`);
+    if (d.lmLookahead !== undefined && typeof d.lmLookahead !== 'boolean') problems.push(`config.json: decoder.lmLookahead must be true or false, got ${JSON.stringify(d.lmLookahead)}`);
     if (d.personalShare !== undefined && !(typeof d.personalShare === 'number' && d.personalShare >= 0 && d.personalShare <= 1)) problems.push(`config.json: decoder.personalShare must be a number from 0 to 1, got ${JSON.stringify(d.personalShare)}`);
   }
   const lmArpa = files['lm.arpa'];
@@ -206,7 +209,7 @@ export function readModelDir(files: Record<string, Uint8Array | undefined>): Loa
     try {
       let lm = WordLm.fromArpa(text.decode(lmArpa));
       if (personalTexts?.length && d?.personalShare) lm = WordLm.mix(lm, WordLm.fromTexts(personalTexts), d.personalShare);
-      if (d) decoding = { beamWidth: d.beamWidth, lm: d.lmWeight > 0 ? { model: lm, weight: d.lmWeight, wordBonus: d.wordBonus, ...(d.unkCharCost ? { unkCharCost: d.unkCharCost } : {}) } : undefined };
+      if (d) decoding = { beamWidth: d.beamWidth, lm: d.lmWeight > 0 ? { model: lm, weight: d.lmWeight, wordBonus: d.wordBonus, ...(d.unkCharCost ? { unkCharCost: d.unkCharCost } : {}), ...(d.lmLookahead ? { lookahead: true } : {}) } : undefined };
     } catch (e) {
       problems.push(`lm.arpa: ${(e as Error).message}`);
     }
