@@ -4,6 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import { buildAcousticModel, DEFAULT_ARCH, type AdapterConfig, type Weights } from '../asr/model';
 import type { OptimizerConfig } from '../engine/optim';
+import { GraphBuilder } from '../engine/builder';
+import { flatGradient, planFlatLayout } from '../engine/flat-params';
+import { encodeModel, makeModel } from '../engine/onnx-proto';
+import { concat, reduceSum } from '../engine/ops';
+import { mulberry32 } from '../engine/testing/reference-encoder';
 import { buildToyProblem } from '../engine/testing/toy-transformer';
 import type { TrainingGraph } from '../engine/train-graph';
 import { CtcTrainer, type CtcBatch, type CtcTrainerOptions } from '../train/ctc-trainer';
@@ -32,6 +37,30 @@ describe('flat parameter buffers', () => {
     // one buffer for the parameters, one per Adam moment, and the step count
     expect(full.training.state.map((s) => s.input)).toEqual(['flat.float32', 'adam.m.flat.float32', 'adam.v.flat.float32', 'optim.step']);
     expect(full.training.state[0].segments!.length).toBe(216);
+  });
+
+  it('neighbouring column-sum gradients are summed by one ReduceSum per seven, to the bit of a ReduceSum each', async () => {
+    // ten 1-D "bias gradients", each the column sum of its own [rows, n] tensor, values of widely
+    // different size so that any change in the order of the additions would show
+    const g = new GraphBuilder('row_sums');
+    const widths = [5, 3, 8, 1, 4, 6, 2, 7, 3, 5];
+    const rand = mulberry32(3);
+    const feeds: Record<string, HostTensor> = {};
+    const sums = widths.map((n, i) => {
+      const x = g.input(`x${i}`, 'float32', [301, n]);
+      feeds[x.name] = f32([301, n], Array.from({ length: 301 * n }, () => (rand() - 0.5) * 10 ** Math.floor(rand() * 8 - 4)));
+      return reduceSum(x, [0], false);
+    });
+    const layout = planFlatLayout(widths.map((n, i) => ({ name: `b${i}`, dims: [n] })));
+    g.output(flatGradient(layout, (name) => sums[Number(name.slice(1))]), 'fused');
+    g.output(concat(sums, 0), 'separate');
+    const graph = g.build();
+    // ten ReduceSums for the reference, two for the fused sum (seven columns sums, then three)
+    expect(graph.nodes.filter((n) => n.opType === 'ReduceSum').length).toBe(10 + 2);
+    const session = await nodeBackend().createSession(encodeModel(makeModel(graph)));
+    const { host } = await session.run(feeds);
+    expect(Array.from(host.fused.data as Float32Array)).toEqual(Array.from(host.separate.data as Float32Array));
+    await session.release();
   });
 
   /** Items whose frames encode their labels, different every step. */
