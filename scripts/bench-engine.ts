@@ -51,8 +51,15 @@ const { values: args } = parseArgs({
     // threads for both onnxruntime-node and Chromium's WASM (default: as each chooses, the cores there are)
     threads: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
+if (args.help) {
+  // the usage is this file's opening comment
+  const head = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
+  console.log(head.slice(0, head.findIndex((l) => !l.startsWith('//'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+  process.exit(0);
+}
 const size = args.size === 'reduced' ? 'reduced' : 'full';
 const steps = Number(args.steps);
 const warmup = Number(args.warmup);
