@@ -19,7 +19,7 @@
 // speakers count. The LM weight, word bonus, unknown-word cost per letter and whether the LM
 // looks ahead while a word is spelled (LmFusion.lookahead) are tuned by coordinate descent on the mean WER of the tuning sets (ties: mean CER). Prints one JSON object.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,12 +27,10 @@ import { gunzipSync } from 'node:zlib';
 import { decodeText, type Decoding } from '../src/asr/decode';
 import { WordLm } from '../src/asr/lm';
 import { MODEL_FILES, readModelDir, type LoadedModel } from '../src/asr/model-dir';
-import { Recognizer } from '../src/asr/recognizer';
 import { cer, wer } from '../src/asr/wer';
-import { decodeMono } from '../src/audio/decode';
 import { readManifest } from '../src/cli/eval';
 import { loadModelFromDisk } from '../src/cli/model-files';
-import { nodeBackend } from '../src/runtime/node';
+import { cachedLogits } from './logits-cache';
 
 const SHARED = resolve(import.meta.dirname, '../../shared');
 const DEFAULT_TEXTS = [
@@ -201,39 +199,9 @@ async function tuningSet(spec: string): Promise<TuningSet> {
   const picked = Array.from({ length: n }, (_, i) => rows[Math.floor((i * rows.length) / n)]);
   const onnxHash = createHash('sha256').update(model.onnx).digest('hex').slice(0, 16);
   const cacheFile = join(a.cache!, `${onnxHash}-${createHash('sha256').update(`${resolve(file)}:${n}`).digest('hex').slice(0, 16)}.bin`);
-  if (existsSync(cacheFile)) {
-    // [count][per clip: frames, then frames × vocab float32 logits]
-    const buf = readFileSync(cacheFile);
-    const data = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
-    const vocab = model.vocab.tokens.length;
-    const items: TuningSet['items'] = [];
-    let at = 0;
-    for (const r of picked) {
-      const frames = data[at++];
-      items.push({ text: r.text, logits: data.slice(at, at + frames * vocab) });
-      at += frames * vocab;
-    }
-    log(`${file}: ${n} clips, logits from ${cacheFile}`);
-    return { manifest: file, items };
-  }
-  log(`${file}: computing the logits of ${n} clips…`);
-  const rec = await Recognizer.create(nodeBackend({}), model);
-  const items: TuningSet['items'] = [];
-  for (const r of picked) {
-    const samples = await decodeMono(new Uint8Array(readFileSync(r.path)), model.config.frontEnd.sampleRate, r.path);
-    items.push({ text: r.text, logits: (await rec.logits(samples)).data });
-  }
-  await rec.release();
-  mkdirSync(a.cache!, { recursive: true });
-  const parts: Float32Array[] = items.flatMap((i) => [Float32Array.of(i.logits.length / model.vocab.tokens.length), i.logits]);
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  writeFileSync(cacheFile, out);
-  return { manifest: file, items };
+  const { logits, fresh } = await cachedLogits(model, picked.map((r) => r.path), cacheFile);
+  log(`${file}: ${n} clips, logits ${fresh ? 'computed' : `from ${cacheFile}`}`);
+  return { manifest: file, items: picked.map((r, i) => ({ text: r.text, logits: logits[i] })) };
 }
 
 function score(set: TuningSet, d: Decoding): { wer: number; cer: number } {

@@ -11,18 +11,15 @@
 // resample draws utterances with replacement and recomputes both corpus WERs from the same draw).
 // Progress on stderr; one JSON object on stdout.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { mulberry32 } from '../src/audio/random';
 import { decodeText, describeDecoding } from '../src/asr/decode';
-import { Recognizer } from '../src/asr/recognizer';
 import { alignWords, cer, wer } from '../src/asr/wer';
-import { decodeMono } from '../src/audio/decode';
 import { readManifest } from '../src/cli/eval';
 import { loadModelFromDisk } from '../src/cli/model-files';
-import { nodeBackend } from '../src/runtime/node';
+import { cachedLogits } from './logits-cache';
 
 const { values: a } = parseArgs({
   options: {
@@ -87,38 +84,9 @@ for (const manifest of a.manifests.split(',')) {
 console.log(JSON.stringify({ normalization: 'earshot text-normalize on reference and hypothesis', interval: `paired percentile bootstrap over utterances, ${a.resamples} resamples, seed ${a.seed}`, sets }));
 
 /** Logits of every clip of a manifest, from the cache or computed once. */
-async function logitsOf(manifest: string, rows: { path: string; text: string }[]): Promise<Float32Array[]> {
-  const V = vocab.tokens.length;
+async function logitsOf(manifest: string, rows: { path: string }[]): Promise<Float32Array[]> {
   const file = join(a.cache!, `${onnxHash}-${hash(new TextEncoder().encode(resolve(manifest)))}.bin`);
-  if (existsSync(file)) {
-    const buf = readFileSync(file);
-    const data = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
-    const out: Float32Array[] = [];
-    let at = 0;
-    for (let i = 0; i < rows.length; i++) {
-      const frames = data[at++];
-      out.push(data.slice(at, at + frames * V));
-      at += frames * V;
-    }
-    if (at === data.length) return out;
-    log(`${file} does not match ${manifest}: computing again`);
-  }
-  log(`${manifest}: computing the logits of ${rows.length} clips…`);
-  const rec = await Recognizer.create(nodeBackend({ threads: Number(a.threads) }), models[0]);
-  const out: Float32Array[] = [];
-  for (const r of rows) {
-    const samples = await decodeMono(new Uint8Array(readFileSync(r.path)), models[0].config.frontEnd.sampleRate, r.path);
-    out.push((await rec.logits(samples)).data);
-  }
-  await rec.release();
-  mkdirSync(a.cache!, { recursive: true });
-  const parts = out.flatMap((l) => [Float32Array.of(l.length / V), l]);
-  const all = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  writeFileSync(file, all);
-  return out;
+  const { logits, fresh } = await cachedLogits(models[0], rows.map((r) => r.path), file, Number(a.threads));
+  log(`${manifest}: ${rows.length} clips, logits ${fresh ? 'computed' : `from ${file}`}`);
+  return logits;
 }
