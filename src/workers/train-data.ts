@@ -21,32 +21,41 @@ export function augmentConfig(a: TrainSettings['augment']): AugmentConfig {
   };
 }
 
-export class IdbTrainData implements LoopData {
-  private readonly byId = new Map<string, Utterance>();
+/**
+ * What the browser's training data sources share: the chosen datasets' usable utterances from
+ * IndexedDB, split into train and validation, planned into static-shape batches per epoch (in
+ * 10 ms frames as `framesOf` counts them) with seeded randomness per batch. A subclass says which
+ * texts its model can spell, how an utterance counts in frames, and how a planned batch loads.
+ */
+export abstract class IdbPlannedData<B extends LoopBatch> {
+  protected readonly byId = new Map<string, Utterance>();
   train: Utterance[] = [];
   validation: Utterance[] = [];
+  /** Utterances left out: text the model cannot spell, or no text at all. */
+  unusable = 0;
+  protected items: { id: string; frames: number }[] = [];
   private plans = new Map<number, BatchPlan[]>();
   private validationPlan: BatchPlan[] = [];
-  private readonly features: FeatureSource;
-  tooLong = 0;
-  unusable = 0;
 
   constructor(
-    private readonly store: DataStore,
-    private readonly vocab: Vocab,
-    private readonly frontEnd: FrontEndConfig,
-    private readonly buckets: BucketOptions,
-    private readonly augment: AugmentConfig,
-    private readonly seed: number,
-  ) {
-    this.features = new FeatureSource(store, frontEnd);
-  }
+    protected readonly store: DataStore,
+    protected readonly buckets: BucketOptions,
+    protected readonly augment: AugmentConfig,
+    protected readonly seed: number,
+  ) {}
+
+  /** Whether the model can learn from this transcript (its vocabulary spells all of it). */
+  protected abstract spellable(text: string): boolean;
+  /** The utterance's length in the frames batches are planned in. */
+  protected abstract framesOf(u: Utterance): number;
+  /** One planned batch, augmented (train) or not (validation), drawing randomness from `randSeed`. */
+  protected abstract load(plan: BatchPlan, augmented: boolean, randSeed: number): Promise<B>;
 
   async init(datasetIds: readonly string[]): Promise<this> {
     for (const id of datasetIds) {
       for (const u of await this.store.listUtterances(id)) {
-        // Text the model cannot write (another vocabulary) or nothing to learn from is left out.
-        if (!u.text || outOfVocab(this.vocab, u.text).length) {
+        // text the model cannot write (another vocabulary), or nothing to learn from, is left out
+        if (!u.text || !this.spellable(u.text)) {
           this.unusable++;
           continue;
         }
@@ -55,20 +64,16 @@ export class IdbTrainData implements LoopData {
         else if (u.split === 'train') this.train.push(u);
       }
     }
-    const frames = (u: Utterance) => frameCount(Math.round(u.duration * this.frontEnd.sampleRate), this.frontEnd);
-    this.items = this.train.map((u) => ({ id: u.id, frames: frames(u) }));
-    this.validationPlan = planValidation(this.validation.map((u) => ({ id: u.id, frames: frames(u) })), this.buckets);
-    this.tooLong = planEpoch(this.items, this.buckets, this.seed, 0).tooLong.length;
+    this.items = this.train.map((u) => ({ id: u.id, frames: this.framesOf(u) }));
+    this.validationPlan = planValidation(this.validation.map((u) => ({ id: u.id, frames: this.framesOf(u) })), this.buckets);
     return this;
   }
-
-  private items: { id: string; frames: number }[] = [];
 
   get trainSeconds(): number {
     return this.train.reduce((s, u) => s + u.duration, 0);
   }
 
-  private plan(epoch: number): BatchPlan[] {
+  protected plan(epoch: number): BatchPlan[] {
     let p = this.plans.get(epoch);
     if (!p) {
       p = planEpoch(this.items, this.buckets, this.seed, epoch).batches;
@@ -78,18 +83,68 @@ export class IdbTrainData implements LoopData {
     return p;
   }
 
-  /** The first batch's shape (the trainer compiles it first). */
-  firstShape(): { batch: number; frames: number } {
+  /** The first training batch's plan (the trainer compiles its shape first), or an error naming why there is none. */
+  protected firstPlan(none: string): BatchPlan {
     const b = this.plan(0)[0];
-    if (!b) throw new Error('no training utterances: the chosen datasets have no usable utterances in their training split');
-    return { batch: b.ids.length, frames: b.frames };
+    if (!b) throw new Error(none);
+    return b;
   }
 
   async epochLength(epoch: number): Promise<number> {
     return this.plan(epoch).length;
   }
 
-  private async load(plan: BatchPlan, augmented: boolean, randSeed: number): Promise<LoopBatch> {
+  trainBatch(epoch: number, index: number): Promise<B> {
+    return this.load(this.plan(epoch)[index], true, this.seed * 1_000_003 + epoch * 10_007 + index);
+  }
+
+  async validationBatches(): Promise<number> {
+    return this.validationPlan.length;
+  }
+
+  validationBatch(index: number): Promise<B> {
+    return this.load(this.validationPlan[index], false, 0);
+  }
+}
+
+export class IdbTrainData extends IdbPlannedData<LoopBatch> implements LoopData {
+  private readonly features: FeatureSource;
+  /** Training utterances longer than the largest bucket (left out of every epoch). */
+  tooLong = 0;
+
+  constructor(
+    store: DataStore,
+    private readonly vocab: Vocab,
+    private readonly frontEnd: FrontEndConfig,
+    buckets: BucketOptions,
+    augment: AugmentConfig,
+    seed: number,
+  ) {
+    super(store, buckets, augment, seed);
+    this.features = new FeatureSource(store, frontEnd);
+  }
+
+  protected spellable(text: string): boolean {
+    return outOfVocab(this.vocab, text).length === 0;
+  }
+
+  protected framesOf(u: Utterance): number {
+    return frameCount(Math.round(u.duration * this.frontEnd.sampleRate), this.frontEnd);
+  }
+
+  override async init(datasetIds: readonly string[]): Promise<this> {
+    await super.init(datasetIds);
+    this.tooLong = planEpoch(this.items, this.buckets, this.seed, 0).tooLong.length;
+    return this;
+  }
+
+  /** The first batch's shape (the trainer compiles it first). */
+  firstShape(): { batch: number; frames: number } {
+    const b = this.firstPlan('no training utterances: the chosen datasets have no usable utterances in their training split');
+    return { batch: b.ids.length, frames: b.frames };
+  }
+
+  protected async load(plan: BatchPlan, augmented: boolean, randSeed: number): Promise<LoopBatch> {
     const rand = mulberry32(randSeed >>> 0);
     const utts = plan.ids.map((id) => this.byId.get(id)!);
     const examples = [];
@@ -102,17 +157,5 @@ export class IdbTrainData implements LoopData {
     }
     const real = utts.slice(0, plan.real);
     return { ...padBatch(examples, plan.frames), real: plan.real, texts: real.map((u) => u.text), audioSeconds: real.reduce((s, u) => s + u.duration, 0) };
-  }
-
-  trainBatch(epoch: number, index: number): Promise<LoopBatch> {
-    return this.load(this.plan(epoch)[index], true, this.seed * 1_000_003 + epoch * 10_007 + index);
-  }
-
-  async validationBatches(): Promise<number> {
-    return this.validationPlan.length;
-  }
-
-  validationBatch(index: number): Promise<LoopBatch> {
-    return this.load(this.validationPlan[index], false, 0);
   }
 }

@@ -18,14 +18,14 @@ import { ADAPTER_FILE, ForeignModel, type ForeignExample } from '../foreign/fore
 import type { ForeignBatch, ForeignCtcTrainer } from '../foreign/foreign-trainer';
 import type { Checkpoint } from '../runtime/checkpoint';
 import type { HostTensor } from '../runtime/types';
-import { planEpoch, planValidation, type BatchPlan, type BucketOptions } from '../train/buckets';
+import type { BatchPlan, BucketOptions } from '../train/buckets';
 import type { CtcBatch, CtcStepResult } from '../train/ctc-trainer';
 import { withLoss, type Metrics } from '../train/export';
 import type { LoopBatch } from '../train/loop';
 import { summarizeForeign } from './asr-models';
 import { exampleDims, foreignBackendSubject, foreignDecoding, foreignTranscriber, type StoredForeign } from './foreign-models';
 import { metricsOf, scoreOnValidation, validationUtterances } from './score-model';
-import { augmentConfig } from './train-data';
+import { augmentConfig, IdbPlannedData } from './train-data';
 import { appDb, defaultProjections, type StoredModel } from './train-db';
 import { makeBackend, type JobData, type JobOptions, type JobTrainer, type TrainJob } from './train-job';
 
@@ -58,61 +58,31 @@ class ForeignLoopTrainer implements JobTrainer {
   }
 }
 
-export class IdbForeignData implements JobData {
-  private readonly byId = new Map<string, Utterance>();
-  train: Utterance[] = [];
-  validation: Utterance[] = [];
-  unusable = 0;
-  private items: { id: string; frames: number }[] = [];
-  private plans = new Map<number, BatchPlan[]>();
-  private validationPlan: BatchPlan[] = [];
+export class IdbForeignData extends IdbPlannedData<ForeignLoopBatch> implements JobData {
   private trainer?: ForeignCtcTrainer;
 
   constructor(
-    private readonly store: DataStore,
+    store: DataStore,
     private readonly model: ForeignModel,
-    private readonly buckets: BucketOptions,
-    private readonly augment: AugmentConfig,
-    private readonly seed: number,
-  ) {}
+    buckets: BucketOptions,
+    augment: AugmentConfig,
+    seed: number,
+  ) {
+    super(store, buckets, augment, seed);
+  }
 
-  async init(datasetIds: readonly string[]): Promise<this> {
-    for (const id of datasetIds) {
-      for (const u of await this.store.listUtterances(id)) {
-        // text the model's vocabulary cannot spell, or nothing to learn from, is left out
-        if (!u.text || this.model.unspellable(u.text).length) {
-          this.unusable++;
-          continue;
-        }
-        this.byId.set(u.id, u);
-        if (u.split === 'validation') this.validation.push(u);
-        else if (u.split === 'train') this.train.push(u);
-      }
-    }
-    // planned in 10 ms frames (+1: a centred log-mel has one frame more than duration / hop)
-    const frames = (u: Utterance) => Math.ceil(u.duration * 100) + 1;
-    this.items = this.train.map((u) => ({ id: u.id, frames: frames(u) }));
-    this.validationPlan = planValidation(this.validation.map((u) => ({ id: u.id, frames: frames(u) })), this.buckets);
-    return this;
+  protected spellable(text: string): boolean {
+    return this.model.unspellable(text).length === 0;
+  }
+
+  /** Planned in 10 ms frames (+1: a centred log-mel has one frame more than duration / hop). */
+  protected framesOf(u: Utterance): number {
+    return Math.ceil(u.duration * 100) + 1;
   }
 
   /** Output frames per item come from the trainer's own shape arithmetic. */
   useTrainer(t: ForeignCtcTrainer): void {
     this.trainer = t;
-  }
-
-  get trainSeconds(): number {
-    return this.train.reduce((s, u) => s + u.duration, 0);
-  }
-
-  private plan(epoch: number): BatchPlan[] {
-    let p = this.plans.get(epoch);
-    if (!p) {
-      p = planEpoch(this.items, this.buckets, this.seed, epoch).batches;
-      this.plans.clear();
-      this.plans.set(epoch, p);
-    }
-    return p;
   }
 
   /** A bucket's padded input length: samples for a waveform model, feature frames for log-mel. */
@@ -123,17 +93,12 @@ export class IdbForeignData implements JobData {
 
   /** The first batch's input dims (the trainer compiles them first). */
   firstDims(): Record<string, { dims: number[] }> {
-    const b = this.plan(0)[0];
-    if (!b) throw new Error('no training utterances: the chosen datasets have no utterances in their training split that this model\'s vocabulary can spell');
+    const b = this.firstPlan('no training utterances: the chosen datasets have no utterances in their training split that this model\'s vocabulary can spell');
     const dims = exampleDims(this.model.description, this.padTo(b.frames), b.ids.length);
     return Object.fromEntries(Object.entries(dims).map(([k, d]) => [k, { dims: d }]));
   }
 
-  async epochLength(epoch: number): Promise<number> {
-    return this.plan(epoch).length;
-  }
-
-  private async load(plan: BatchPlan, augmented: boolean, randSeed: number): Promise<ForeignLoopBatch> {
+  protected async load(plan: BatchPlan, augmented: boolean, randSeed: number): Promise<ForeignLoopBatch> {
     const rand = mulberry32(randSeed >>> 0);
     const sr = this.model.sampleRate;
     const utts = plan.ids.map((id) => this.byId.get(id)!);
@@ -163,18 +128,6 @@ export class IdbForeignData implements JobData {
       audioSeconds: real.reduce((s, u) => s + u.duration, 0),
       foreign,
     };
-  }
-
-  trainBatch(epoch: number, index: number): Promise<LoopBatch> {
-    return this.load(this.plan(epoch)[index], true, this.seed * 1_000_003 + epoch * 10_007 + index);
-  }
-
-  async validationBatches(): Promise<number> {
-    return this.validationPlan.length;
-  }
-
-  validationBatch(index: number): Promise<LoopBatch> {
-    return this.load(this.validationPlan[index], false, 0);
   }
 }
 
