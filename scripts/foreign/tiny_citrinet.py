@@ -18,8 +18,9 @@ here). What an importer meets in such an export is kept:
 """
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+
+from tiny_conformer import ConvASRDecoder  # the same 1×1-conv head as NeMo's Conformer-CTC
 
 
 def time_mask(lens, t):
@@ -104,15 +105,6 @@ class ConvASREncoder(nn.Module):
         for block in self.encoder:
             x, lens = block(x, lens)
         return x, lens
-
-
-class ConvASRDecoder(nn.Module):
-    def __init__(self, feat_in, num_classes):
-        super().__init__()
-        self.decoder_layers = nn.Sequential(nn.Conv1d(feat_in, num_classes + 1, kernel_size=1, bias=True))
-
-    def forward(self, encoder_output):
-        return F.log_softmax(self.decoder_layers(encoder_output).transpose(1, 2), dim=-1)
 
 
 class EncDecCTCModelBPE(nn.Module):
