@@ -27,6 +27,8 @@ describe('one recipe for the app, earshot finetune and earshot personalize', () 
 
   it('steps grow with the takes as √(n/10), within [20, 200]; warmup is a tenth, at most 10', () => {
     expect([1, 8, 10, 40, 50, 100, 160, 1000].map((n) => stepsFor(n))).toEqual([20, 36, 40, 80, 89, 126, 160, 200]);
+    // what `personalize --sizes 50,100,200` trains (four fifths of n; the rest held out for adoption)
+    expect([50, 100, 200].map((n) => stepsFor(n - n / DEFAULT_RECIPE.holdoutEvery))).toEqual([80, 113, 160]);
     expect([20, 40, 89, 200].map(warmupFor)).toEqual([2, 4, 8, 10]);
   });
 });

@@ -1,7 +1,11 @@
 // The one fine-tuning recipe. The app's Train panel starts from it, `earshot finetune` runs it when
 // no flag says otherwise, and `earshot personalize` runs it for every adaptation size. Its values
-// are the best measured so far on speechocean762/dev (README, "Personalization"); changing them here
-// changes all three, and src/train/recipe.test.ts holds them to that.
+// are the best measured so far: chosen on speechocean762/dev at 10 takes (README, "Personalization"),
+// and kept at 50 takes (40 trained), where none of nine variants (lr 5e-4 / 2e-3, 40 or 160 steps,
+// L2-SP 10, rank 16 on all six projections, q,v only, speed + noise, personal LM share 0.4) beat it
+// beyond the noise on personal_librispeech2 4088 and personal_vctk_p239
+// (scripts/results/personalize-leg5/). Changing them here changes all three, and
+// src/train/recipe.test.ts holds them to that.
 import type { OptimizerConfig } from '../engine/optim';
 import type { AdapterChoice } from './adapters';
 import { PERSONAL_LM_SHARE } from './personal-lm';
