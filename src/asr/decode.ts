@@ -211,7 +211,7 @@ export function beamSearch(
   const newToken = new Int32Array(capacity);
   const newLabel = new Float64Array(capacity);
   const rankOf = new Float64Array(beamWidth + capacity);
-  const taken = new Uint8Array(beamWidth + capacity);
+  const chosen = new Int32Array(beamWidth); // the candidates kept, best first
 
   for (let t = 0; t < frameCount; t++) {
     const row = t * size;
@@ -281,17 +281,13 @@ export function beamSearch(
       }
       rankOf[beamSize + k] = newLabel[k] + wordBonus;
     }
-    taken.fill(0, 0, candidates);
-    const kept = Math.min(beamWidth, candidates);
+    const kept = selectBest(rankOf, candidates, Math.min(beamWidth, candidates), chosen);
     const nextPrefixes: Prefix[] = [];
     // The previous frame's values are no longer needed: the new beam's go in their place.
     blankEnding.fill(-Infinity);
     labelEnding.fill(-Infinity);
     for (let n = 0; n < kept; n++) {
-      // Selection by repeated maximum: beamWidth is small, and this allocates nothing.
-      let pick = -1;
-      for (let j = 0; j < candidates; j++) if (taken[j] === 0 && (pick < 0 || rankOf[j] > rankOf[pick])) pick = j;
-      taken[pick] = 1;
+      const pick = chosen[n];
       if (pick < beamSize) {
         nextPrefixes.push(prefixes[pick]);
         blankEnding[n] = stayBlank[pick];
@@ -339,6 +335,56 @@ export function beamSearch(
     })
     .sort((a, b) => b.score - a.score)
     .slice(0, nBest);
+}
+
+/**
+ * The `count` best of `rank[0 … n)` into `out`, best first; equal ranks in index order (what
+ * picking the maximum `count` times gives, in O(n log count) instead of O(n · count)). A min-heap
+ * of the best seen so far, its worst at the root, then sorted by popping.
+ */
+function selectBest(rank: Float64Array, n: number, count: number, out: Int32Array): number {
+  // a is worse than b: lower rank, or the same rank and a later index
+  const worse = (a: number, b: number) => rank[a] < rank[b] || (rank[a] === rank[b] && a > b);
+  const siftDown = (size: number) => {
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= size) return;
+      const r = l + 1;
+      const c = r < size && worse(out[r], out[l]) ? r : l;
+      if (!worse(out[c], out[i])) return;
+      const t = out[c];
+      out[c] = out[i];
+      out[i] = t;
+      i = c;
+    }
+  };
+  let size = 0;
+  for (let j = 0; j < n; j++) {
+    if (size < count) {
+      let i = size++;
+      out[i] = j;
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (!worse(out[i], out[p])) break;
+        const t = out[p];
+        out[p] = out[i];
+        out[i] = t;
+        i = p;
+      }
+    } else if (worse(out[0], j)) {
+      out[0] = j;
+      siftDown(size);
+    }
+  }
+  // pop the worst to the back until the heap is empty: out ends best first
+  for (let end = size - 1; end > 0; end--) {
+    const t = out[0];
+    out[0] = out[end];
+    out[end] = t;
+    siftDown(end);
+  }
+  return size;
 }
 
 function makePrefix(
