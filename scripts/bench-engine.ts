@@ -1,5 +1,6 @@
 // npm run bench:engine [-- --size full|reduced --steps N --warmup N --budget-s S
 //     --backends node,wasm,webgpu[,wasm-asyncify][,torch] --speech BxF|none --no-overheads --threads N --profile]
+// npm run bench:engine -- --graph-capture [--capture-size tiny|reduced|full --capture-modes trainer,bound,captured --steps N --warmup N]
 // Times one training step of the reference encoder (../shared/docs/REFERENCE-ENCODER.md: 6 blocks,
 // d_model 256, 4 heads, batch 8 × 300 frames, MSE, AdamW) on onnxruntime-node CPU and in Chromium on
 // WASM and WebGPU, and the speech model's LoRA step (as `earshot finetune` runs it, on a B × F-frame
@@ -19,6 +20,14 @@
 // --profile turns on onnxruntime's per-kernel profiling for Node and Chromium WASM and adds, per
 // workload and backend, the kernel time per op type (scripts/ort-profile.ts); profiling slows every
 // node a little, so step times of such a run are not the ones to quote.
+// --graph-capture measures only this (and prints its own JSON): the reference encoder's training
+// step in Chromium on WebGPU, run the app's way (Trainer: state fed back as gpu-buffer outputs,
+// batch and scalars through the host), with every input and output in pre-allocated GPU buffers
+// ('bound'), and the same with onnxruntime's `enableGraphCapture` ('captured'), each on a fresh
+// page; per mode the wall time per step and the time inside session.run (the CPU cost of
+// dispatching the graph), and the largest loss difference to the app's path
+// (e2e/harness/graph-capture-bench.ts says how). --capture-size: 'tiny' (2 blocks, d_model 64,
+// 2 × 32 frames; default, seconds per step on a software adapter), 'reduced' or 'full'.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -27,7 +36,7 @@ import { parseArgs } from 'node:util';
 import { cpus, tmpdir } from 'node:os';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { opTable, sessionsFromConsole, type OpTable } from './ort-profile';
-import { buildReferenceProblem, REFERENCE_FULL, REFERENCE_REDUCED } from '../src/engine/testing/reference-encoder';
+import { buildReferenceProblem, REFERENCE_FULL, REFERENCE_REDUCED, type ReferenceEncoderConfig } from '../src/engine/testing/reference-encoder';
 import { isWebGpuOp } from '../src/engine/op-types';
 import { speechStepOptions, speechTrainingNodes } from './speech-step';
 import { nodeBackend } from '../src/runtime/node';
@@ -36,6 +45,7 @@ import { startDevServer } from '../e2e/server';
 import type { Page } from 'playwright-core';
 import { referenceStepper, runOverheads, speechLoraStepper, type BenchResult, type Stepper } from '../e2e/harness/reference-bench';
 import type { BrowserBenchBackend, ReferenceBenchPage, Workload } from '../e2e/harness/reference-bench-page';
+import type { CaptureMode, CaptureRun, GraphCaptureBenchPage } from '../e2e/harness/graph-capture-bench';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -51,6 +61,9 @@ const { values: args } = parseArgs({
     // threads for both onnxruntime-node and Chromium's WASM (default: as each chooses, the cores there are)
     threads: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    'graph-capture': { type: 'boolean', default: false },
+    'capture-size': { type: 'string', default: 'tiny' },
+    'capture-modes': { type: 'string', default: 'trainer,bound,captured' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -71,12 +84,20 @@ const profile = args.profile!;
 const speech = args.speech === 'none' ? null : args.speech!.split('x').map(Number);
 if (speech && (speech.length !== 2 || !speech.every((n) => n > 0))) throw new Error(`--speech must be BxF (e.g. 4x400) or none, not '${args.speech}'`);
 
+/** The reference encoder shrunk until the per-node cost dominates a step (graph capture on a software adapter). */
+const REFERENCE_TINY: ReferenceEncoderConfig = { batch: 2, time: 32, blocks: 2, dModel: 64, heads: 4, dFF: 256, dOut: 16 };
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
 };
 const round = (x: number | undefined, d = 1) => (x === undefined || !Number.isFinite(x) ? undefined : Math.round(x * 10 ** d) / 10 ** d);
 const log = (m: string) => process.stderr.write(`[bench:engine] ${m}\n`);
+
+if (args['graph-capture']) {
+  await graphCaptureBench();
+  process.exit(0);
+}
 
 const problem = buildReferenceProblem(size === 'full' ? REFERENCE_FULL : REFERENCE_REDUCED);
 const nodes = problem.training.graph.nodes;
@@ -301,3 +322,57 @@ try {
   await server?.close();
 }
 console.log(JSON.stringify(result));
+
+/** --graph-capture: the reference step on WebGPU in Chromium, the app's way, bound, and captured. */
+async function graphCaptureBench(): Promise<void> {
+  const cs = args['capture-size']!;
+  const config = cs === 'full' ? REFERENCE_FULL : cs === 'reduced' ? REFERENCE_REDUCED : cs === 'tiny' ? REFERENCE_TINY : undefined;
+  if (!config) throw new Error(`--capture-size must be tiny, reduced or full, not '${cs}'`);
+  const total = warmup + steps;
+  const { server } = await startDevServer();
+  const browser = await launchChromium();
+  type W = { graphCaptureBench: GraphCaptureBenchPage };
+  const out: Record<string, unknown> = { workload: { model: 'reference encoder', size: cs, ...config }, warmup_steps: warmup, timed_steps: steps };
+  try {
+    const modes = args['capture-modes']!.split(',') as CaptureMode[];
+    if (!modes.every((m) => ['trainer', 'bound', 'captured'].includes(m))) throw new Error(`--capture-modes: trainer, bound, captured (comma-separated), not '${args['capture-modes']}'`);
+    const runs: CaptureRun[] = [];
+    for (const mode of modes) {
+      const page = await browser.newPage();
+      const consoleLines: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'warning' || m.type() === 'error') consoleLines.push(m.text().slice(0, 400));
+      });
+      await page.goto(`${server.resolvedUrls!.local[0]}e2e/harness/graph-capture-bench.html`);
+      await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', null, { timeout: 120_000 });
+      page.setDefaultTimeout(0);
+      if (!out.adapter) out.adapter = await page.evaluate(() => (window as unknown as W).graphCaptureBench.adapter());
+      log(`graph capture: ${mode}, ${total} steps…`);
+      const r = await page.evaluate(([m, c, n]) => (window as unknown as W).graphCaptureBench.run(m, c, n), [mode, config, total] as const);
+      log(`${mode}: ${r.error ? `failed: ${r.error}` : r.stepMs.map((t) => Math.round(t)).join(', ') + ' ms'}`);
+      runs.push(r);
+      const timed = (xs: number[]) => xs.slice(warmup);
+      out[mode] = {
+        nodes: r.nodes,
+        session_create_ms: Math.round(r.createMs),
+        first_step_ms: round(r.stepMs[0]),
+        median_ms_per_step: round(median(timed(r.stepMs))),
+        median_ms_in_run: round(median(timed(r.runMs))),
+        median_ms_outside_run: round(median(timed(r.stepMs).map((t, i) => t - timed(r.runMs)[i]))),
+        step_ms: r.stepMs.map((t) => round(t)),
+        run_ms: r.runMs.map((t) => round(t)),
+        losses: r.losses,
+        ...(r.error ? { error: r.error } : {}),
+        ...(consoleLines.length ? { console: consoleLines.slice(0, 20) } : {}),
+      };
+      await page.close();
+    }
+    // the first mode's losses are the reference (the app's path when 'trainer' comes first)
+    const ref = runs[0].losses;
+    out[`max_abs_loss_diff_vs_${runs[0].mode}`] = Object.fromEntries(runs.slice(1).map((r) => [r.mode, r.losses.length === ref.length ? Math.max(...r.losses.map((l, i) => Math.abs(l - ref[i]))) : null]));
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  console.log(JSON.stringify(out));
+}

@@ -1,0 +1,179 @@
+// The page behind `npm run bench:engine -- --graph-capture`: one training graph (the reference
+// encoder's, at a size the software adapter can step through) run on onnxruntime-web's native WebGPU
+// EP three ways, so that the CPU cost of a step can be compared with and without graph capture:
+//   trainer   the app's path (Trainer on webGpuBackend): state outputs stay on the GPU
+//             (preferredOutputLocation 'gpu-buffer') and are fed back as the next step's inputs; the
+//             batch and lr go up from the host and the scalars come back as cpu outputs, every run.
+//   bound     every input and output a GPU buffer of our own, allocated once (Tensor.fromGpuBuffer):
+//             the batch and lr are written into theirs (queue.writeBuffer), the state outputs land in a
+//             second set of buffers that one copyBufferToBuffer per state tensor moves back into the
+//             input set after the run, and the scalars are copied to a mappable buffer and read there.
+//   captured  the same buffers with `enableGraphCapture: true`: the first run records every dispatch,
+//             later runs replay the recording. onnxruntime-web binds a captured session's inputs and
+//             outputs once, on its first run, and replay always reads and writes those buffers; that
+//             is why the state goes out to a second set and is copied back, instead of the outputs
+//             being fed in as next step's inputs (in-place update is not possible either).
+// Per step: the wall time (batch upload to the loss on the host) and the time inside session.run on
+// the JavaScript side: with every output on the GPU, run returns once the work is submitted, so that
+// is the CPU overhead of dispatching the graph; the rest is waiting for the GPU and the readback.
+import * as ort from 'onnxruntime-web/webgpu';
+import { encodeModel, makeModel } from '../../src/engine/onnx-proto';
+import { buildReferenceProblem, referenceBatch, type ReferenceEncoderConfig } from '../../src/engine/testing/reference-encoder';
+import type { TrainingGraph } from '../../src/engine/train-graph';
+import type { Graph } from '../../src/engine/ir';
+import { Trainer } from '../../src/runtime/trainer';
+import { webGpuBackend } from '../../src/runtime/web';
+
+export type CaptureMode = 'trainer' | 'bound' | 'captured';
+
+export interface CaptureRun {
+  mode: CaptureMode;
+  nodes: number;
+  createMs: number;
+  /** Per step, warm-up included: wall ms, ms inside session.run, the loss. */
+  stepMs: number[];
+  runMs: number[];
+  losses: number[];
+  error?: string;
+}
+
+export interface GraphCaptureBenchPage {
+  adapter(): Promise<{ description: string; fallback: boolean }>;
+  run(mode: CaptureMode, config: ReferenceEncoderConfig, steps: number): Promise<CaptureRun>;
+}
+
+const LR = 1e-3;
+// WebGPU's GPUBufferUsage / GPUMapMode flags (the project's typings do not declare those globals)
+const USAGE = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, STORAGE: 0x80 } as const;
+const MAP_READ = 0x1;
+const BYTES: Record<string, number> = { float32: 4, int32: 4 };
+
+async function runTrainer(tg: TrainingGraph, batch: ReturnType<typeof referenceBatch>, steps: number, out: CaptureRun): Promise<void> {
+  const backend = await webGpuBackend();
+  const c0 = performance.now();
+  const trainer = await Trainer.create(backend, tg);
+  out.createMs = performance.now() - c0;
+  try {
+    for (let i = 0; i < steps; i++) {
+      const t0 = performance.now();
+      const r = await trainer.step(batch, LR);
+      out.stepMs.push(performance.now() - t0);
+      out.runMs.push(r.runMs);
+      out.losses.push(r.loss!);
+    }
+  } finally {
+    await trainer.dispose();
+  }
+}
+
+/**
+ * `g` with each Identity that only renames a computed value into a graph output removed: the node
+ * computing the value writes the output itself (the value's other readers read the output). Under
+ * graph capture such an Identity's output stays zero: onnxruntime runs it as a buffer copy, not as
+ * a dispatch, and the capture records dispatches only.
+ */
+export function withoutOutputIdentities(g: Graph): Graph {
+  const outputs = new Set(g.outputs.map((o) => o.name));
+  const external = new Set([...g.inputs.map((i) => i.name), ...g.initializers.map((i) => i.name), ...outputs]);
+  const rename = new Map<string, string>();
+  const nodes = g.nodes.filter((n) => {
+    const drop = n.opType === 'Identity' && outputs.has(n.outputs[0]) && !external.has(n.inputs[0]) && !rename.has(n.inputs[0]);
+    if (drop) rename.set(n.inputs[0], n.outputs[0]);
+    return !drop;
+  });
+  const r = (x: string) => rename.get(x) ?? x;
+  return { ...g, nodes: nodes.map((n) => ({ ...n, inputs: n.inputs.map(r), outputs: n.outputs.map(r) })), valueInfo: g.valueInfo.filter((v) => !rename.has(v.name)) };
+}
+
+async function runBound(tg: TrainingGraph, batch: ReturnType<typeof referenceBatch>, steps: number, capture: boolean, out: CaptureRun): Promise<void> {
+  // (the same graph with its output Identities kept runs on and returns a loss of 0 every step)
+  const g = withoutOutputIdentities(tg.graph);
+  out.nodes = g.nodes.length;
+  const c0 = performance.now();
+  const session = await ort.InferenceSession.create(encodeModel(makeModel(g)), {
+    // the EP option enableGraphCapture is only passed on when the EP is given as an object
+    executionProviders: [{ name: 'webgpu' }],
+    graphOptimizationLevel: 'all',
+    ...(capture ? { enableGraphCapture: true } : {}),
+  });
+  out.createMs = performance.now() - c0;
+  const device = (await (ort.env.webgpu as { device?: GPUDevice | Promise<GPUDevice> }).device)!;
+  if (!device) throw new Error('onnxruntime-web exposes no GPUDevice (ort.env.webgpu.device)');
+  const size = (dims: readonly (number | string)[], dtype: string) => dims.reduce<number>((n, d) => n * Number(d), 1) * (BYTES[dtype] ?? 4);
+  const usage = USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST;
+  const buffers: GPUBuffer[] = [];
+  const alloc = (bytes: number) => {
+    const b = device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 16) * 16), usage });
+    buffers.push(b);
+    return b;
+  };
+  const feeds: Record<string, ort.Tensor> = {};
+  const inBuf = new Map<string, GPUBuffer>();
+  for (const v of g.inputs) {
+    const b = alloc(size(v.shape, v.dtype));
+    inBuf.set(v.name, b);
+    feeds[v.name] = ort.Tensor.fromGpuBuffer(b, { dataType: v.dtype as 'float32', dims: v.shape.map(Number) });
+  }
+  const fetches: Record<string, ort.Tensor> = {};
+  const outBuf = new Map<string, GPUBuffer>();
+  for (const v of capture ? [] : g.outputs) {
+    const b = alloc(size(v.shape, v.dtype));
+    outBuf.set(v.name, b);
+    fetches[v.name] = ort.Tensor.fromGpuBuffer(b, { dataType: v.dtype as 'float32', dims: v.shape.map(Number) });
+  }
+  for (const s of tg.state) device.queue.writeBuffer(inBuf.get(s.input)!, 0, s.init.data as Float32Array);
+  const scalars = [tg.lossOutput!, tg.gradNormOutput, tg.skippedOutput];
+  const staging = device.createBuffer({ size: 16 * scalars.length, usage: USAGE.MAP_READ | USAGE.COPY_DST });
+  const lr = Float32Array.of(LR);
+  try {
+    for (let i = 0; i < steps; i++) {
+      const t0 = performance.now();
+      for (const [name, t] of Object.entries(batch)) device.queue.writeBuffer(inBuf.get(name)!, 0, t.data);
+      device.queue.writeBuffer(inBuf.get(tg.lrInput)!, 0, lr);
+      const r0 = performance.now();
+      // Captured: no pre-allocated outputs. onnxruntime-web 1.30 binds pre-allocated outputs on the
+      // first run only, and the second run then fails in webgpuRegisterBuffer ("Cannot set properties
+      // of undefined (setting 'Symbol(gpuBufferMetadata)')"): it looks the first run's output buffers
+      // up after unregistering them. Outputs it allocates itself stay bound, the same buffers every
+      // replay, and come back as gpu-buffer tensors over them.
+      const results = capture ? await session.run(feeds) : await session.run(feeds, fetches);
+      out.runMs.push(performance.now() - r0);
+      const buf = (name: string) => (capture ? results[name].gpuBuffer as GPUBuffer : outBuf.get(name)!);
+      const enc = device.createCommandEncoder();
+      for (const s of tg.state) enc.copyBufferToBuffer(buf(s.output), 0, inBuf.get(s.input)!, 0, size(s.dims, 'float32'));
+      scalars.forEach((n, k) => enc.copyBufferToBuffer(buf(n), 0, staging, 16 * k, 4));
+      device.queue.submit([enc.finish()]);
+      await staging.mapAsync(MAP_READ);
+      const v = new Float32Array(staging.getMappedRange().slice(0));
+      staging.unmap();
+      if (capture) for (const t of Object.values(results)) t.dispose();
+      out.stepMs.push(performance.now() - t0);
+      out.losses.push(v[0]);
+    }
+  } finally {
+    await session.release();
+    for (const b of buffers) b.destroy();
+    staging.destroy();
+  }
+}
+
+const page: GraphCaptureBenchPage = {
+  async adapter() {
+    const a = (await navigator.gpu.requestAdapter()) as (GPUAdapter & { isFallbackAdapter?: boolean }) | null;
+    const i = (a?.info ?? {}) as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+    return { description: [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' '), fallback: !!(i.isFallbackAdapter ?? a?.isFallbackAdapter) };
+  },
+  async run(mode, config, steps) {
+    const p = buildReferenceProblem(config);
+    const out: CaptureRun = { mode, nodes: p.training.graph.nodes.length, createMs: NaN, stepMs: [], runMs: [], losses: [] };
+    try {
+      if (mode === 'trainer') await runTrainer(p.training, referenceBatch(p), steps, out);
+      else await runBound(p.training, referenceBatch(p), steps, mode === 'captured', out);
+    } catch (e) {
+      out.error = e instanceof Error ? `${e.message}` : String(e);
+    }
+    return out;
+  },
+};
+(window as unknown as { graphCaptureBench: GraphCaptureBenchPage }).graphCaptureBench = page;
+document.getElementById('status')!.textContent = 'ready';
