@@ -1,6 +1,6 @@
 // npm run bench:engine [-- --size full|reduced --steps N --warmup N --budget-s S
 //     --backends node,wasm,webgpu[,wasm-asyncify][,torch] --speech BxF|none --no-overheads --threads N --profile]
-// npm run bench:engine -- --graph-capture [--capture-size tiny|reduced|full --capture-modes trainer,bound,captured --steps N --warmup N]
+// npm run bench:engine -- --graph-capture [--capture-size tiny|reduced|full --capture-modes trainer,bound,captured,trainer-captured --steps N --warmup N]
 // Times one training step of the reference encoder (../shared/docs/REFERENCE-ENCODER.md: 6 blocks,
 // d_model 256, 4 heads, batch 8 × 300 frames, MSE, AdamW) on onnxruntime-node CPU and in Chromium on
 // WASM and WebGPU, and the speech model's LoRA step (as `earshot finetune` runs it, on a B × F-frame
@@ -63,7 +63,7 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
     'graph-capture': { type: 'boolean', default: false },
     'capture-size': { type: 'string', default: 'tiny' },
-    'capture-modes': { type: 'string', default: 'trainer,bound,captured' },
+    'capture-modes': { type: 'string', default: 'trainer,bound,captured,trainer-captured' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -335,7 +335,7 @@ async function graphCaptureBench(): Promise<void> {
   const out: Record<string, unknown> = { workload: { model: 'reference encoder', size: cs, ...config }, warmup_steps: warmup, timed_steps: steps };
   try {
     const modes = args['capture-modes']!.split(',') as CaptureMode[];
-    if (!modes.every((m) => ['trainer', 'bound', 'captured'].includes(m))) throw new Error(`--capture-modes: trainer, bound, captured (comma-separated), not '${args['capture-modes']}'`);
+    if (!modes.every((m) => ['trainer', 'bound', 'captured', 'trainer-captured'].includes(m))) throw new Error(`--capture-modes: trainer, bound, captured, trainer-captured (comma-separated), not '${args['capture-modes']}'`);
     const runs: CaptureRun[] = [];
     for (const mode of modes) {
       const page = await browser.newPage();

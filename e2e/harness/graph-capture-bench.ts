@@ -8,6 +8,8 @@
 //             the batch and lr are written into theirs (queue.writeBuffer), the state outputs land in a
 //             second set of buffers that one copyBufferToBuffer per state tensor moves back into the
 //             input set after the run, and the scalars are copied to a mappable buffer and read there.
+//   trainer-captured  the app's Trainer with its `graphCapture` option (what 'captured' does, in
+//             src/runtime/trainer.ts: the state in fixed buffers, outputs copied into them).
 //   captured  the same buffers with `enableGraphCapture: true`: the first run records every dispatch,
 //             later runs replay the recording. onnxruntime-web binds a captured session's inputs and
 //             outputs once, on its first run, and replay always reads and writes those buffers; that
@@ -20,11 +22,11 @@ import * as ort from 'onnxruntime-web/webgpu';
 import { encodeModel, makeModel } from '../../src/engine/onnx-proto';
 import { buildReferenceProblem, referenceBatch, type ReferenceEncoderConfig } from '../../src/engine/testing/reference-encoder';
 import type { TrainingGraph } from '../../src/engine/train-graph';
-import type { Graph } from '../../src/engine/ir';
+import { withoutOutputIdentities } from '../../src/runtime/graph-capture';
 import { Trainer } from '../../src/runtime/trainer';
 import { webGpuBackend } from '../../src/runtime/web';
 
-export type CaptureMode = 'trainer' | 'bound' | 'captured';
+export type CaptureMode = 'trainer' | 'bound' | 'captured' | 'trainer-captured';
 
 export interface CaptureRun {
   mode: CaptureMode;
@@ -48,10 +50,10 @@ const USAGE = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, STORAGE: 0x80 } as 
 const MAP_READ = 0x1;
 const BYTES: Record<string, number> = { float32: 4, int32: 4 };
 
-async function runTrainer(tg: TrainingGraph, batch: ReturnType<typeof referenceBatch>, steps: number, out: CaptureRun): Promise<void> {
+async function runTrainer(tg: TrainingGraph, batch: ReturnType<typeof referenceBatch>, steps: number, out: CaptureRun, graphCapture: boolean): Promise<void> {
   const backend = await webGpuBackend();
   const c0 = performance.now();
-  const trainer = await Trainer.create(backend, tg);
+  const trainer = await Trainer.create(backend, tg, 'default', { graphCapture });
   out.createMs = performance.now() - c0;
   try {
     for (let i = 0; i < steps; i++) {
@@ -64,25 +66,6 @@ async function runTrainer(tg: TrainingGraph, batch: ReturnType<typeof referenceB
   } finally {
     await trainer.dispose();
   }
-}
-
-/**
- * `g` with each Identity that only renames a computed value into a graph output removed: the node
- * computing the value writes the output itself (the value's other readers read the output). Under
- * graph capture such an Identity's output stays zero: onnxruntime runs it as a buffer copy, not as
- * a dispatch, and the capture records dispatches only.
- */
-export function withoutOutputIdentities(g: Graph): Graph {
-  const outputs = new Set(g.outputs.map((o) => o.name));
-  const external = new Set([...g.inputs.map((i) => i.name), ...g.initializers.map((i) => i.name), ...outputs]);
-  const rename = new Map<string, string>();
-  const nodes = g.nodes.filter((n) => {
-    const drop = n.opType === 'Identity' && outputs.has(n.outputs[0]) && !external.has(n.inputs[0]) && !rename.has(n.inputs[0]);
-    if (drop) rename.set(n.inputs[0], n.outputs[0]);
-    return !drop;
-  });
-  const r = (x: string) => rename.get(x) ?? x;
-  return { ...g, nodes: nodes.map((n) => ({ ...n, inputs: n.inputs.map(r), outputs: n.outputs.map(r) })), valueInfo: g.valueInfo.filter((v) => !rename.has(v.name)) };
 }
 
 async function runBound(tg: TrainingGraph, batch: ReturnType<typeof referenceBatch>, steps: number, capture: boolean, out: CaptureRun): Promise<void> {
@@ -167,7 +150,7 @@ const page: GraphCaptureBenchPage = {
     const p = buildReferenceProblem(config);
     const out: CaptureRun = { mode, nodes: p.training.graph.nodes.length, createMs: NaN, stepMs: [], runMs: [], losses: [] };
     try {
-      if (mode === 'trainer') await runTrainer(p.training, referenceBatch(p), steps, out);
+      if (mode === 'trainer' || mode === 'trainer-captured') await runTrainer(p.training, referenceBatch(p), steps, out, mode === 'trainer-captured');
       else await runBound(p.training, referenceBatch(p), steps, mode === 'captured', out);
     } catch (e) {
       out.error = e instanceof Error ? `${e.message}` : String(e);

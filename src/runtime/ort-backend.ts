@@ -5,7 +5,7 @@
 import type * as OrtCommon from 'onnxruntime-common';
 import type { DType } from '../engine/ir';
 import { encodeModel, makeModel } from '../engine/onnx-proto';
-import type { Backend, BackendInfo, DeviceTensor, HostTensor, RunOptions, Session } from './types';
+import type { Backend, BackendInfo, DeviceTensor, FixedBuffers, HostTensor, RunOptions, Session } from './types';
 import { isHostTensor } from './types';
 
 export type Ort = Pick<typeof OrtCommon, 'InferenceSession' | 'Tensor'>;
@@ -64,6 +64,67 @@ export interface OrtBackendOptions {
    * instead of `getData()`, which crashes onnxruntime-node on gpu-buffer tensors (FIELD.md).
    */
   readThroughCpu?: boolean;
+  /**
+   * WebGPU in the browser: the GPUDevice onnxruntime runs on (there once a session exists). Enables
+   * Backend.fixedBuffers and sessions with graph capture.
+   */
+  gpuDevice?: () => GPUDevice | Promise<GPUDevice> | undefined;
+}
+
+// WebGPU's GPUBufferUsage / GPUMapMode flags (the project's typings do not declare those globals)
+const MAP_READ = 0x1;
+const COPY_SRC = 0x4;
+const COPY_DST = 0x8;
+const STORAGE = 0x80;
+
+/** Buffers of our own on `device()` (graph capture binds them once and replays over them). */
+function fixedBuffers(ort: Ort, device: () => GPUDevice | undefined): FixedBuffers {
+  const dev = () => {
+    const d = device();
+    if (!d) throw new Error('no GPUDevice yet: create a WebGPU session first');
+    return d;
+  };
+  const bytes = (dims: readonly number[]) => 4 * dims.reduce((a, b) => a * b, 1);
+  const readBack = async (d: GPUDevice, fill: (enc: GPUCommandEncoder, staging: GPUBuffer) => void, size: number): Promise<ArrayBuffer> => {
+    const staging = d.createBuffer({ size: Math.max(16, Math.ceil(size / 16) * 16), usage: MAP_READ | COPY_DST });
+    try {
+      const enc = d.createCommandEncoder();
+      fill(enc, staging);
+      d.queue.submit([enc.finish()]);
+      await staging.mapAsync(MAP_READ);
+      return staging.getMappedRange().slice(0, size);
+    } finally {
+      staging.destroy();
+    }
+  };
+  const gpu = (t: DeviceTensor) => (t as OrtDeviceTensor).tensor.gpuBuffer as GPUBuffer;
+  return {
+    create(t) {
+      if (t.dtype !== 'float32' && t.dtype !== 'int32') throw new Error(`fixed buffers hold float32 or int32, not ${t.dtype}`);
+      const d = dev();
+      const size = bytes(t.dims);
+      const buffer = d.createBuffer({ size: Math.max(16, Math.ceil(size / 16) * 16), usage: STORAGE | COPY_SRC | COPY_DST });
+      if (size) d.queue.writeBuffer(buffer, 0, t.data as Float32Array);
+      const Ctor = t.dtype === 'float32' ? Float32Array : Int32Array;
+      return new OrtDeviceTensor(ort.Tensor.fromGpuBuffer(buffer, {
+        dataType: t.dtype,
+        dims: t.dims,
+        download: async () => new Ctor(await readBack(d, (enc, st) => enc.copyBufferToBuffer(buffer, 0, st, 0, Math.ceil(size / 4) * 4), size)) as never,
+        dispose: () => buffer.destroy(),
+      }));
+    },
+    write(dst, t) {
+      dev().queue.writeBuffer(gpu(dst), 0, t.data as Float32Array);
+    },
+    async copyAndRead(copies, read) {
+      const d = dev();
+      const out = await readBack(d, (enc, st) => {
+        for (const [src, dst] of copies) enc.copyBufferToBuffer(gpu(src), 0, gpu(dst), 0, bytes(dst.dims));
+        read.forEach((t, i) => enc.copyBufferToBuffer(gpu(t), 0, st, 4 * i, 4));
+      }, 4 * read.length);
+      return [...new Float32Array(out)];
+    },
+  };
 }
 
 /** A one-node model y = Identity(x) for a tensor of this dtype and rank (symbolic dims). */
@@ -105,26 +166,34 @@ export function createOrtBackend(ort: Ort, o: OrtBackendOptions): Backend {
     const out = await serialized(() => reader.run({ x: t }));
     return toHost(out.y);
   };
+  let device: GPUDevice | undefined;
   return {
     info: o.info,
     toDevice: (t) => new OrtDeviceTensor(toOrt(ort, t)),
-    async createSession(model, deviceOutputs = []) {
+    ...(o.gpuDevice ? { fixedBuffers: fixedBuffers(ort, () => device) } : {}),
+    async createSession(model, deviceOutputs = [], opts = {}) {
+      const capture = !!opts.graphCapture;
+      if (capture && !o.gpuDevice) throw new Error(`graph capture needs WebGPU in the browser, not ${o.info.name}`);
       const keep = o.deviceResident ? deviceOutputs : [];
-      const preferredOutputLocation = keep.length
+      const preferredOutputLocation = keep.length && !capture
         ? Object.fromEntries(keep.map((n) => [n, 'gpu-buffer' as const]))
         : undefined;
       o.guard?.check();
       const guarded = <T>(p: Promise<T>) => (o.guard ? o.guard.race(p) : p);
       const session = await serialized(() =>
         guarded(ort.InferenceSession.create(model, {
-          executionProviders: o.executionProviders as never,
+          // onnxruntime-web passes enableGraphCapture on to the WebGPU EP only when the EP is an object
+          executionProviders: (capture ? o.executionProviders.map((e) => (e === 'webgpu' ? { name: e } : e)) : o.executionProviders) as never,
           graphOptimizationLevel: 'all',
           ...(preferredOutputLocation ? { preferredOutputLocation } : {}),
+          // under capture every output is a gpu-buffer one (onnxruntime-web's default then)
+          ...(capture ? { enableGraphCapture: true } : {}),
           ...o.sessionOptions,
         })),
       );
       o.guard?.opened();
-      const deviceSet = new Set(keep);
+      if (o.gpuDevice && !device) device = await o.gpuDevice();
+      const deviceSet = new Set(capture ? session.outputNames : keep);
       const s: Session = {
         inputNames: session.inputNames,
         outputNames: session.outputNames,

@@ -12,6 +12,8 @@ import { readFromFlat, type StateSlot, type TrainingGraph } from '../engine/trai
 import { numel } from '../engine/ir';
 import type { Checkpoint, NamedTensor } from './checkpoint';
 import type { Backend, DeviceTensor, HostTensor, Session } from './types';
+import { isHostTensor } from './types';
+import { withoutOutputIdentities } from './graph-capture';
 
 export interface StepResult {
   loss?: number;
@@ -29,6 +31,18 @@ interface Compiled {
   tg?: TrainingGraph;
   /** For forward graphs: state inputs it reads (parameters). */
   reads: string[];
+  /** Graph capture: the batch and lr inputs' fixed buffers (written each step), by input name. */
+  fixed?: Map<string, DeviceTensor>;
+}
+
+export interface TrainerOptions {
+  /**
+   * WebGPU in the browser only, off by default: run training graphs with onnxruntime's graph
+   * capture (the first step records the dispatches, later steps replay them: far less CPU per step).
+   * The state then lives in fixed GPU buffers that each step's outputs are copied into, and the batch
+   * is written into fixed buffers per graph. Forward graphs run as usual. src/runtime/graph-capture.ts.
+   */
+  graphCapture?: boolean;
 }
 
 export class Trainer {
@@ -39,12 +53,17 @@ export class Trainer {
     readonly backend: Backend,
     /** The first training graph; every other one must have the same state. */
     readonly tg: TrainingGraph,
+    readonly graphCapture: boolean,
   ) {}
 
-  static async create(backend: Backend, tg: TrainingGraph, key = 'default'): Promise<Trainer> {
-    const t = new Trainer(backend, tg);
-    for (const s of tg.state) t.state.set(s.input, backend.toDevice({ dtype: 'float32', dims: s.dims, data: s.init.data as Float32Array }));
+  static async create(backend: Backend, tg: TrainingGraph, key = 'default', opts: TrainerOptions = {}): Promise<Trainer> {
+    const capture = !!opts.graphCapture;
+    if (capture && !backend.fixedBuffers) throw new Error(`graph capture needs WebGPU in the browser, not ${backend.info.name}`);
+    const t = new Trainer(backend, tg, capture);
+    // captured: the state's fixed buffers need the GPU device, which exists once a session does
+    if (!capture) for (const s of tg.state) t.state.set(s.input, backend.toDevice({ dtype: 'float32', dims: s.dims, data: s.init.data as Float32Array }));
     await t.addTrainingGraph(key, tg);
+    if (capture) for (const s of tg.state) t.state.set(s.input, backend.fixedBuffers!.create({ dtype: 'float32', dims: s.dims, data: s.init.data as Float32Array }));
     return t;
   }
 
@@ -61,6 +80,11 @@ export class Trainer {
     const want = this.tg.state.map(sig).join('|');
     const got = tg.state.map(sig).join('|');
     if (want !== got) throw new Error(`training graph '${key}' has different state from the first graph`);
+    if (this.graphCapture) {
+      const session = await this.backend.createSession(encodeModel(makeModel(withoutOutputIdentities(tg.graph))), [], { graphCapture: true });
+      this.compiled.set(key, { session, tg, reads: [], fixed: new Map() });
+      return;
+    }
     const session = await this.backend.createSession(encodeModel(makeModel(tg.graph)), tg.state.map((s) => s.output));
     this.compiled.set(key, { session, tg, reads: [] });
   }
@@ -100,6 +124,7 @@ export class Trainer {
     const c = this.compiled.get(key);
     if (!c?.tg) throw new Error(`no training graph '${key}'`);
     const tg = c.tg;
+    if (c.fixed) return this.capturedStep(c, tg, batch, lr);
     const feeds: Record<string, HostTensor | DeviceTensor> = { ...batch, [tg.lrInput]: { dtype: 'float32', dims: [], data: Float32Array.of(lr) } };
     for (const [name, t] of this.state) feeds[name] = t;
     // GPU sync point: the scalars (loss, norm, skipped) are read back; the state stays on the device.
@@ -119,6 +144,37 @@ export class Trainer {
       extra,
       runMs,
     };
+  }
+
+  /**
+   * A step of a captured graph: the batch and lr written into its fixed buffers, the graph replayed
+   * over them and the state's, the state outputs copied into the state's buffers and the scalars
+   * read back, in one submission.
+   */
+  private async capturedStep(c: Compiled, tg: TrainingGraph, batch: Record<string, HostTensor | DeviceTensor>, lr: number): Promise<StepResult> {
+    const fb = this.backend.fixedBuffers!;
+    const host: Record<string, HostTensor> = { ...(batch as Record<string, HostTensor>), [tg.lrInput]: { dtype: 'float32', dims: [], data: Float32Array.of(lr) } };
+    const feeds: Record<string, DeviceTensor> = {};
+    for (const [name, t] of Object.entries(host)) {
+      if (!isHostTensor(t)) throw new Error(`graph capture: feed '${name}' must be host data (it is written into the graph's own buffer)`);
+      let f = c.fixed!.get(name);
+      if (!f) c.fixed!.set(name, (f = fb.create(t)));
+      else fb.write(f, t);
+      feeds[name] = f;
+    }
+    for (const [name, t] of this.state) feeds[name] = t;
+    const { host: extras, device, runMs } = await c.session.run(feeds, { keepOnDevice: [...tg.state.map((s) => s.output), ...[tg.lossOutput, tg.gradNormOutput, tg.skippedOutput].filter((n): n is string => !!n)] });
+    try {
+      const scalars = [tg.gradNormOutput, tg.skippedOutput, ...(tg.lossOutput ? [tg.lossOutput] : [])];
+      // GPU sync point: the state outputs go into the state's buffers, the scalars come back
+      const [gradNorm, skipped, loss] = await fb.copyAndRead(tg.state.map((s) => [device[s.output], this.state.get(s.input)!]), scalars.map((n) => device[n]));
+      const extra: Record<string, HostTensor> = {};
+      for (const name of tg.extraOutputs) extra[name] = extras[name];
+      return { loss, gradNorm, skipped: skipped !== 0, extra, runMs };
+    } finally {
+      // these wrap the captured graph's own output buffers (still bound to it): only the handles go
+      for (const t of Object.values(device)) t.dispose();
+    }
   }
 
   /** How many state tensors live where (e.g. { 'gpu-buffer': 452 } on WebGPU after a step). */
@@ -152,6 +208,11 @@ export class Trainer {
     for (const s of this.tg.state) {
       const data = new Float32Array(numel(s.dims));
       for (const t of outsideTensors(s)) data.set(c.tensors.get(t.name)!.data as Float32Array, t.offset);
+      if (this.graphCapture) {
+        // captured graphs are bound to the state's buffers: overwrite them
+        this.backend.fixedBuffers!.write(this.state.get(s.input)!, { dtype: 'float32', dims: s.dims, data });
+        continue;
+      }
       this.state.get(s.input)?.dispose();
       this.state.set(s.input, this.backend.toDevice({ dtype: 'float32', dims: s.dims, data }));
     }
@@ -170,6 +231,7 @@ export class Trainer {
   async dispose(): Promise<void> {
     for (const t of this.state.values()) t.dispose();
     this.state.clear();
+    for (const c of this.compiled.values()) for (const t of c.fixed?.values() ?? []) t.dispose();
     for (const c of this.compiled.values()) await c.session.release();
     this.compiled.clear();
   }

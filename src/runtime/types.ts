@@ -56,12 +56,36 @@ export interface Session {
   release(): Promise<void>;
 }
 
+export interface SessionOptions {
+  /**
+   * WebGPU only (Backend.fixedBuffers): onnxruntime's `enableGraphCapture`. Every feed must then be
+   * a fixed device tensor (FixedBuffers.create), the same ones every run, and every output comes
+   * back on the device (ask for all of them with keepOnDevice). src/runtime/graph-capture.ts.
+   */
+  graphCapture?: boolean;
+}
+
+/** GPU buffers of our own (WebGPU): what a captured graph binds once and reads every replay. */
+export interface FixedBuffers {
+  /** A float32/int32 device tensor over a buffer of its own, holding `t`. Needs a session on the device first. */
+  create(t: HostTensor): DeviceTensor;
+  /** Overwrites a fixed tensor's contents. */
+  write(dst: DeviceTensor, t: HostTensor): void;
+  /**
+   * In one submission: each pair's source (any device tensor) copied into its fixed destination,
+   * then the first float32 of each of `read` read back (the step's one sync point).
+   */
+  copyAndRead(copies: Array<[src: DeviceTensor, dst: DeviceTensor]>, read: DeviceTensor[]): Promise<number[]>;
+}
+
 export interface Backend {
   readonly info: BackendInfo;
   /** `deviceOutputs`: outputs that should stay on the device between runs (ignored on CPU backends). */
-  createSession(model: Uint8Array, deviceOutputs?: string[]): Promise<Session>;
+  createSession(model: Uint8Array, deviceOutputs?: string[], opts?: SessionOptions): Promise<Session>;
   /** Wraps host data as a tensor the backend can feed (uploads happen at run time). */
   toDevice(t: HostTensor): DeviceTensor;
+  /** WebGPU: buffers of our own, for graph capture. */
+  readonly fixedBuffers?: FixedBuffers;
 }
 
 export function isHostTensor(t: HostTensor | DeviceTensor): t is HostTensor {

@@ -143,6 +143,7 @@ export async function webGpuBackend(o: WebBackendOptions = {}): Promise<Backend>
     executionProviders: ['webgpu'],
     deviceResident: true,
     guard: deviceHealth,
+    gpuDevice: currentDevice,
   });
 }
 
