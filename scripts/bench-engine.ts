@@ -21,13 +21,16 @@
 // workload and backend, the kernel time per op type (scripts/ort-profile.ts); profiling slows every
 // node a little, so step times of such a run are not the ones to quote.
 // --graph-capture measures only this (and prints its own JSON): the reference encoder's training
-// step in Chromium on WebGPU, run the app's way (Trainer: state fed back as gpu-buffer outputs,
-// batch and scalars through the host), with every input and output in pre-allocated GPU buffers
-// ('bound'), and the same with onnxruntime's `enableGraphCapture` ('captured'), each on a fresh
-// page; per mode the wall time per step and the time inside session.run (the CPU cost of
-// dispatching the graph), and the largest loss difference to the app's path
+// step in Chromium on WebGPU, run the app's way ('trainer': Trainer, state fed back as gpu-buffer
+// outputs, batch and scalars through the host), with every input and output in pre-allocated GPU
+// buffers ('bound'), the same with onnxruntime's `enableGraphCapture` ('captured'), and the Trainer
+// with its graphCapture option ('trainer-captured'), each on a page of its own, taking turns a step
+// at a time; per mode the wall time per step, the time inside session.run (with every output on the
+// GPU, that is the CPU cost of dispatching the graph; the trainer's run also waits for the GPU, as
+// its scalars come back as cpu outputs), and the largest loss difference to the first mode
 // (e2e/harness/graph-capture-bench.ts says how). --capture-size: 'tiny' (2 blocks, d_model 64,
-// 2 × 32 frames; default, seconds per step on a software adapter), 'reduced' or 'full'.
+// 2 × 32 frames; default, under a second per step on a software adapter), 'reduced' or 'full';
+// --capture-modes: which, in order.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -45,7 +48,7 @@ import { startDevServer } from '../e2e/server';
 import type { Page } from 'playwright-core';
 import { referenceStepper, runOverheads, speechLoraStepper, type BenchResult, type Stepper } from '../e2e/harness/reference-bench';
 import type { BrowserBenchBackend, ReferenceBenchPage, Workload } from '../e2e/harness/reference-bench-page';
-import type { CaptureMode, CaptureRun, GraphCaptureBenchPage } from '../e2e/harness/graph-capture-bench';
+import type { CaptureMode, CaptureStep, GraphCaptureBenchPage } from '../e2e/harness/graph-capture-bench';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -323,20 +326,22 @@ try {
 }
 console.log(JSON.stringify(result));
 
-/** --graph-capture: the reference step on WebGPU in Chromium, the app's way, bound, and captured. */
+/**
+ * --graph-capture: the reference step on WebGPU in Chromium in each mode, one page per mode; the
+ * modes take turns, one step each per round, so that on a shared machine they see the same load.
+ */
 async function graphCaptureBench(): Promise<void> {
   const cs = args['capture-size']!;
   const config = cs === 'full' ? REFERENCE_FULL : cs === 'reduced' ? REFERENCE_REDUCED : cs === 'tiny' ? REFERENCE_TINY : undefined;
   if (!config) throw new Error(`--capture-size must be tiny, reduced or full, not '${cs}'`);
-  const total = warmup + steps;
+  const modes = args['capture-modes']!.split(',') as CaptureMode[];
+  if (!modes.every((m) => ['trainer', 'bound', 'captured', 'trainer-captured'].includes(m))) throw new Error(`--capture-modes: trainer, bound, captured, trainer-captured (comma-separated), not '${args['capture-modes']}'`);
   const { server } = await startDevServer();
   const browser = await launchChromium();
   type W = { graphCaptureBench: GraphCaptureBenchPage };
-  const out: Record<string, unknown> = { workload: { model: 'reference encoder', size: cs, ...config }, warmup_steps: warmup, timed_steps: steps };
+  const out: Record<string, unknown> = { workload: { model: 'reference encoder', size: cs, ...config }, modes };
   try {
-    const modes = args['capture-modes']!.split(',') as CaptureMode[];
-    if (!modes.every((m) => ['trainer', 'bound', 'captured', 'trainer-captured'].includes(m))) throw new Error(`--capture-modes: trainer, bound, captured, trainer-captured (comma-separated), not '${args['capture-modes']}'`);
-    const runs: CaptureRun[] = [];
+    const pages = [];
     for (const mode of modes) {
       const page = await browser.newPage();
       const consoleLines: string[] = [];
@@ -347,29 +352,37 @@ async function graphCaptureBench(): Promise<void> {
       await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', null, { timeout: 120_000 });
       page.setDefaultTimeout(0);
       if (!out.adapter) out.adapter = await page.evaluate(() => (window as unknown as W).graphCaptureBench.adapter());
-      log(`graph capture: ${mode}, ${total} steps…`);
-      const r = await page.evaluate(([m, c, n]) => (window as unknown as W).graphCaptureBench.run(m, c, n), [mode, config, total] as const);
-      log(`${mode}: ${r.error ? `failed: ${r.error}` : r.stepMs.map((t) => Math.round(t)).join(', ') + ' ms'}`);
-      runs.push(r);
-      const timed = (xs: number[]) => xs.slice(warmup);
-      out[mode] = {
-        nodes: r.nodes,
-        session_create_ms: Math.round(r.createMs),
-        first_step_ms: round(r.stepMs[0]),
-        median_ms_per_step: round(median(timed(r.stepMs))),
-        median_ms_in_run: round(median(timed(r.runMs))),
-        median_ms_outside_run: round(median(timed(r.stepMs).map((t, i) => t - timed(r.runMs)[i]))),
-        step_ms: r.stepMs.map((t) => round(t)),
-        run_ms: r.runMs.map((t) => round(t)),
-        losses: r.losses,
-        ...(r.error ? { error: r.error } : {}),
-        ...(consoleLines.length ? { console: consoleLines.slice(0, 20) } : {}),
+      log(`graph capture: ${mode} compiling…`);
+      const started = await page.evaluate(([m, c]) => (window as unknown as W).graphCaptureBench.start(m, c), [mode, config] as const);
+      pages.push({ mode, page, consoleLines, started, steps: [] as CaptureStep[] });
+    }
+    for (let i = 0; i < warmup + steps; i++) {
+      for (const p of pages) p.steps.push(await p.page.evaluate(() => (window as unknown as W).graphCaptureBench.step()));
+      log(`round ${i + 1}: ${pages.map((p) => `${p.mode} ${Math.round(p.steps.at(-1)!.ms)} ms (run ${round(p.steps.at(-1)!.runMs)})`).join(', ')}`);
+    }
+    for (const p of pages) {
+      const fin = await p.page.evaluate(() => (window as unknown as W).graphCaptureBench.finish());
+      const timed = p.steps.slice(warmup);
+      out[p.mode] = {
+        nodes: p.started.nodes,
+        session_create_ms: Math.round(p.started.createMs),
+        first_step_ms: round(p.steps[0].ms),
+        median_ms_per_step: round(median(timed.map((x) => x.ms))),
+        median_ms_in_run: round(median(timed.map((x) => x.runMs))),
+        median_ms_outside_run: round(median(timed.map((x) => x.ms - x.runMs))),
+        step_ms: p.steps.map((x) => round(x.ms)),
+        run_ms: p.steps.map((x) => round(x.runMs)),
+        losses: p.steps.map((x) => x.loss),
+        ...(fin.stepCount !== undefined ? { step_count: fin.stepCount, param_abs_sum: fin.paramAbsSum } : {}),
+        ...(p.consoleLines.length ? { console: p.consoleLines.slice(0, 20) } : {}),
       };
-      await page.close();
+      await p.page.close();
     }
     // the first mode's losses are the reference (the app's path when 'trainer' comes first)
-    const ref = runs[0].losses;
-    out[`max_abs_loss_diff_vs_${runs[0].mode}`] = Object.fromEntries(runs.slice(1).map((r) => [r.mode, r.losses.length === ref.length ? Math.max(...r.losses.map((l, i) => Math.abs(l - ref[i]))) : null]));
+    const ref = pages[0].steps.map((x) => x.loss);
+    out[`max_abs_loss_diff_vs_${pages[0].mode}`] = Object.fromEntries(pages.slice(1).map((p) => [p.mode, Math.max(...p.steps.map((x, i) => Math.abs(x.loss - ref[i])))]));
+    out.warmup_steps = warmup;
+    out.timed_steps = steps;
   } finally {
     await browser.close();
     await server.close();

@@ -28,20 +28,27 @@ import { webGpuBackend } from '../../src/runtime/web';
 
 export type CaptureMode = 'trainer' | 'bound' | 'captured' | 'trainer-captured';
 
-export interface CaptureRun {
-  mode: CaptureMode;
-  nodes: number;
-  createMs: number;
-  /** Per step, warm-up included: wall ms, ms inside session.run, the loss. */
-  stepMs: number[];
-  runMs: number[];
-  losses: number[];
-  error?: string;
+export interface CaptureStep {
+  /** Wall ms (batch upload to the loss on the host), ms inside session.run, the loss. */
+  ms: number;
+  runMs: number;
+  loss: number;
 }
 
 export interface GraphCaptureBenchPage {
   adapter(): Promise<{ description: string; fallback: boolean }>;
-  run(mode: CaptureMode, config: ReferenceEncoderConfig, steps: number): Promise<CaptureRun>;
+  /** Compiles the reference problem's training graph for `mode` (the shaders come with the first step). */
+  start(mode: CaptureMode, config: ReferenceEncoderConfig): Promise<{ nodes: number; createMs: number }>;
+  step(): Promise<CaptureStep>;
+  /** Releases everything; says the optimizer's step count and the parameters' sum of |x| (Trainer modes). */
+  finish(): Promise<{ stepCount?: number; paramAbsSum?: number }>;
+}
+
+interface Stepper {
+  nodes: number;
+  createMs: number;
+  step(): Promise<CaptureStep>;
+  finish(): Promise<{ stepCount?: number; paramAbsSum?: number }>;
 }
 
 const LR = 1e-3;
@@ -50,28 +57,32 @@ const USAGE = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, STORAGE: 0x80 } as 
 const MAP_READ = 0x1;
 const BYTES: Record<string, number> = { float32: 4, int32: 4 };
 
-async function runTrainer(tg: TrainingGraph, batch: ReturnType<typeof referenceBatch>, steps: number, out: CaptureRun, graphCapture: boolean): Promise<void> {
+async function trainerStepper(tg: TrainingGraph, batch: ReturnType<typeof referenceBatch>, graphCapture: boolean): Promise<Stepper> {
   const backend = await webGpuBackend();
   const c0 = performance.now();
   const trainer = await Trainer.create(backend, tg, 'default', { graphCapture });
-  out.createMs = performance.now() - c0;
-  try {
-    for (let i = 0; i < steps; i++) {
+  const createMs = performance.now() - c0;
+  return {
+    nodes: tg.graph.nodes.length,
+    createMs,
+    async step() {
       const t0 = performance.now();
       const r = await trainer.step(batch, LR);
-      out.stepMs.push(performance.now() - t0);
-      out.runMs.push(r.runMs);
-      out.losses.push(r.loss!);
-    }
-  } finally {
-    await trainer.dispose();
-  }
+      return { ms: performance.now() - t0, runMs: r.runMs, loss: r.loss! };
+    },
+    async finish() {
+      const stepCount = await trainer.stepCount;
+      let paramAbsSum = 0;
+      for (const p of (await trainer.parameters()).values()) for (const x of p) paramAbsSum += Math.abs(x);
+      await trainer.dispose();
+      return { stepCount, paramAbsSum };
+    },
+  };
 }
 
-async function runBound(tg: TrainingGraph, batch: ReturnType<typeof referenceBatch>, steps: number, capture: boolean, out: CaptureRun): Promise<void> {
+async function boundStepper(tg: TrainingGraph, batch: ReturnType<typeof referenceBatch>, capture: boolean): Promise<Stepper> {
   // (the same graph with its output Identities kept runs on and returns a loss of 0 every step)
   const g = withoutOutputIdentities(tg.graph);
-  out.nodes = g.nodes.length;
   const c0 = performance.now();
   const session = await ort.InferenceSession.create(encodeModel(makeModel(g)), {
     // the EP option enableGraphCapture is only passed on when the EP is given as an object
@@ -79,7 +90,7 @@ async function runBound(tg: TrainingGraph, batch: ReturnType<typeof referenceBat
     graphOptimizationLevel: 'all',
     ...(capture ? { enableGraphCapture: true } : {}),
   });
-  out.createMs = performance.now() - c0;
+  const createMs = performance.now() - c0;
   const device = (await (ort.env.webgpu as { device?: GPUDevice | Promise<GPUDevice> }).device)!;
   if (!device) throw new Error('onnxruntime-web exposes no GPUDevice (ort.env.webgpu.device)');
   const size = (dims: readonly (number | string)[], dtype: string) => dims.reduce<number>((n, d) => n * Number(d), 1) * (BYTES[dtype] ?? 4);
@@ -108,8 +119,10 @@ async function runBound(tg: TrainingGraph, batch: ReturnType<typeof referenceBat
   const scalars = [tg.lossOutput!, tg.gradNormOutput, tg.skippedOutput];
   const staging = device.createBuffer({ size: 16 * scalars.length, usage: USAGE.MAP_READ | USAGE.COPY_DST });
   const lr = Float32Array.of(LR);
-  try {
-    for (let i = 0; i < steps; i++) {
+  return {
+    nodes: g.nodes.length,
+    createMs,
+    async step() {
       const t0 = performance.now();
       for (const [name, t] of Object.entries(batch)) device.queue.writeBuffer(inBuf.get(name)!, 0, t.data);
       device.queue.writeBuffer(inBuf.get(tg.lrInput)!, 0, lr);
@@ -120,7 +133,7 @@ async function runBound(tg: TrainingGraph, batch: ReturnType<typeof referenceBat
       // up after unregistering them. Outputs it allocates itself stay bound, the same buffers every
       // replay, and come back as gpu-buffer tensors over them.
       const results = capture ? await session.run(feeds) : await session.run(feeds, fetches);
-      out.runMs.push(performance.now() - r0);
+      const runMs = performance.now() - r0;
       const buf = (name: string) => (capture ? results[name].gpuBuffer as GPUBuffer : outBuf.get(name)!);
       const enc = device.createCommandEncoder();
       for (const s of tg.state) enc.copyBufferToBuffer(buf(s.output), 0, inBuf.get(s.input)!, 0, size(s.dims, 'float32'));
@@ -130,15 +143,18 @@ async function runBound(tg: TrainingGraph, batch: ReturnType<typeof referenceBat
       const v = new Float32Array(staging.getMappedRange().slice(0));
       staging.unmap();
       if (capture) for (const t of Object.values(results)) t.dispose();
-      out.stepMs.push(performance.now() - t0);
-      out.losses.push(v[0]);
-    }
-  } finally {
-    await session.release();
-    for (const b of buffers) b.destroy();
-    staging.destroy();
-  }
+      return { ms: performance.now() - t0, runMs, loss: v[0] };
+    },
+    async finish() {
+      await session.release();
+      for (const b of buffers) b.destroy();
+      staging.destroy();
+      return {};
+    },
+  };
 }
+
+let current: Stepper | undefined;
 
 const page: GraphCaptureBenchPage = {
   async adapter() {
@@ -146,16 +162,18 @@ const page: GraphCaptureBenchPage = {
     const i = (a?.info ?? {}) as GPUAdapterInfo & { isFallbackAdapter?: boolean };
     return { description: [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' '), fallback: !!(i.isFallbackAdapter ?? a?.isFallbackAdapter) };
   },
-  async run(mode, config, steps) {
+  async start(mode, config) {
     const p = buildReferenceProblem(config);
-    const out: CaptureRun = { mode, nodes: p.training.graph.nodes.length, createMs: NaN, stepMs: [], runMs: [], losses: [] };
-    try {
-      if (mode === 'trainer' || mode === 'trainer-captured') await runTrainer(p.training, referenceBatch(p), steps, out, mode === 'trainer-captured');
-      else await runBound(p.training, referenceBatch(p), steps, mode === 'captured', out);
-    } catch (e) {
-      out.error = e instanceof Error ? `${e.message}` : String(e);
-    }
-    return out;
+    current = mode === 'trainer' || mode === 'trainer-captured'
+      ? await trainerStepper(p.training, referenceBatch(p), mode === 'trainer-captured')
+      : await boundStepper(p.training, referenceBatch(p), mode === 'captured');
+    return { nodes: current.nodes, createMs: current.createMs };
+  },
+  step: () => current!.step(),
+  async finish() {
+    const c = current!;
+    current = undefined;
+    return c.finish();
   },
 };
 (window as unknown as { graphCaptureBench: GraphCaptureBenchPage }).graphCaptureBench = page;
