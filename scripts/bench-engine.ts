@@ -1,6 +1,7 @@
 // npm run bench:engine [-- --size full|reduced --steps N --warmup N --budget-s S
 //     --backends node,wasm,webgpu[,wasm-asyncify][,torch] --speech BxF|none --no-overheads --threads N --profile]
-// npm run bench:engine -- --graph-capture [--capture-size tiny|reduced|full --capture-modes trainer,bound,captured,trainer-captured --steps N --warmup N]
+// npm run bench:engine -- --graph-capture [--capture-size tiny|reduced|full --capture-modes trainer,bound,captured,trainer-captured
+//     --capture-speech BxF|none --steps N --warmup N]
 // Times one training step of the reference encoder (../shared/docs/REFERENCE-ENCODER.md: 6 blocks,
 // d_model 256, 4 heads, batch 8 × 300 frames, MSE, AdamW) on onnxruntime-node CPU and in Chromium on
 // WASM and WebGPU, and the speech model's LoRA step (as `earshot finetune` runs it, on a B × F-frame
@@ -29,8 +30,10 @@
 // GPU, that is the CPU cost of dispatching the graph; the trainer's run also waits for the GPU, as
 // its scalars come back as cpu outputs), and the largest loss difference to the first mode
 // (e2e/harness/graph-capture-bench.ts says how). --capture-size: 'tiny' (2 blocks, d_model 64,
-// 2 × 32 frames; default, under a second per step on a software adapter), 'reduced' or 'full';
-// --capture-modes: which, in order.
+// 2 × 32 frames; default, under a second per step on a software adapter), 'reduced', 'full' or 'none';
+// --capture-modes: which, in order. --capture-speech BxF adds the speech model's LoRA step
+// (CtcTrainer: forward, CTC on the host, training graph) on a B × F-frame batch in the two Trainer
+// modes, as `speech_lora` (its run ms sum the forward and the training runs).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -67,6 +70,7 @@ const { values: args } = parseArgs({
     'graph-capture': { type: 'boolean', default: false },
     'capture-size': { type: 'string', default: 'tiny' },
     'capture-modes': { type: 'string', default: 'trainer,bound,captured,trainer-captured' },
+    'capture-speech': { type: 'string', default: 'none' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -333,28 +337,35 @@ console.log(JSON.stringify(result));
 async function graphCaptureBench(): Promise<void> {
   const cs = args['capture-size']!;
   const config = cs === 'full' ? REFERENCE_FULL : cs === 'reduced' ? REFERENCE_REDUCED : cs === 'tiny' ? REFERENCE_TINY : undefined;
-  if (!config) throw new Error(`--capture-size must be tiny, reduced or full, not '${cs}'`);
+  if (!config && cs !== 'none') throw new Error(`--capture-size must be tiny, reduced, full or none, not '${cs}'`);
   const modes = args['capture-modes']!.split(',') as CaptureMode[];
   if (!modes.every((m) => ['trainer', 'bound', 'captured', 'trainer-captured'].includes(m))) throw new Error(`--capture-modes: trainer, bound, captured, trainer-captured (comma-separated), not '${args['capture-modes']}'`);
   const { server } = await startDevServer();
   const browser = await launchChromium();
   type W = { graphCaptureBench: GraphCaptureBenchPage };
-  const out: Record<string, unknown> = { workload: { model: 'reference encoder', size: cs, ...config }, modes };
-  try {
+  const sp = args['capture-speech'] === 'none' ? null : args['capture-speech']!.split('x').map(Number);
+  if (sp && (sp.length !== 2 || !sp.every((n) => n > 0))) throw new Error(`--capture-speech must be BxF or none, not '${args['capture-speech']}'`);
+  const out: Record<string, unknown> = { ...(config ? { workload: { model: 'reference encoder', size: cs, ...config } } : {}), modes };
+  const open = async () => {
+    const page = await browser.newPage();
+    const consoleLines: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'warning' || m.type() === 'error') consoleLines.push(m.text().slice(0, 400));
+    });
+    await page.goto(`${server.resolvedUrls!.local[0]}e2e/harness/graph-capture-bench.html`);
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', null, { timeout: 120_000 });
+    page.setDefaultTimeout(0);
+    return { page, consoleLines };
+  };
+  /** One page per mode, started by `start`, then rounds of one step each; the summary per mode. */
+  const turns = async (ms: CaptureMode[], start: (page: Page, m: CaptureMode) => Promise<{ nodes: number; createMs: number }>) => {
+    const res: Record<string, unknown> = {};
     const pages = [];
-    for (const mode of modes) {
-      const page = await browser.newPage();
-      const consoleLines: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'warning' || m.type() === 'error') consoleLines.push(m.text().slice(0, 400));
-      });
-      await page.goto(`${server.resolvedUrls!.local[0]}e2e/harness/graph-capture-bench.html`);
-      await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', null, { timeout: 120_000 });
-      page.setDefaultTimeout(0);
+    for (const mode of ms) {
+      const { page, consoleLines } = await open();
       if (!out.adapter) out.adapter = await page.evaluate(() => (window as unknown as W).graphCaptureBench.adapter());
       log(`graph capture: ${mode} compiling…`);
-      const started = await page.evaluate(([m, c]) => (window as unknown as W).graphCaptureBench.start(m, c), [mode, config] as const);
-      pages.push({ mode, page, consoleLines, started, steps: [] as CaptureStep[] });
+      pages.push({ mode, page, consoleLines, started: await start(page, mode), steps: [] as CaptureStep[] });
     }
     for (let i = 0; i < warmup + steps; i++) {
       for (const p of pages) p.steps.push(await p.page.evaluate(() => (window as unknown as W).graphCaptureBench.step()));
@@ -363,7 +374,7 @@ async function graphCaptureBench(): Promise<void> {
     for (const p of pages) {
       const fin = await p.page.evaluate(() => (window as unknown as W).graphCaptureBench.finish());
       const timed = p.steps.slice(warmup);
-      out[p.mode] = {
+      res[p.mode] = {
         nodes: p.started.nodes,
         session_create_ms: Math.round(p.started.createMs),
         first_step_ms: round(p.steps[0].ms),
@@ -380,7 +391,14 @@ async function graphCaptureBench(): Promise<void> {
     }
     // the first mode's losses are the reference (the app's path when 'trainer' comes first)
     const ref = pages[0].steps.map((x) => x.loss);
-    out[`max_abs_loss_diff_vs_${pages[0].mode}`] = Object.fromEntries(pages.slice(1).map((p) => [p.mode, Math.max(...p.steps.map((x, i) => Math.abs(x.loss - ref[i])))]));
+    res[`max_abs_loss_diff_vs_${pages[0].mode}`] = Object.fromEntries(pages.slice(1).map((p) => [p.mode, Math.max(...p.steps.map((x, i) => Math.abs(x.loss - ref[i])))]));
+    return res;
+  };
+  try {
+    if (config) Object.assign(out, await turns(modes, (page, m) => page.evaluate(([mm, c]) => (window as unknown as W).graphCaptureBench.start(mm, c), [m, config] as const)));
+    const speechModes = modes.filter((m) => m === 'trainer' || m === 'trainer-captured');
+    if (sp && speechModes.length)
+      out.speech_lora = { batch: sp[0], frames: sp[1], ...(await turns(speechModes, (page, m) => page.evaluate(([mm, b, f]) => (window as unknown as W).graphCaptureBench.startSpeech(mm, b, f), [m, sp[0], sp[1]] as const))) };
     out.warmup_steps = warmup;
     out.timed_steps = steps;
   } finally {

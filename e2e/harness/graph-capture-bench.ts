@@ -25,6 +25,7 @@ import type { TrainingGraph } from '../../src/engine/train-graph';
 import { withoutOutputIdentities } from '../../src/runtime/graph-capture';
 import { Trainer } from '../../src/runtime/trainer';
 import { webGpuBackend } from '../../src/runtime/web';
+import { speechLoraStepper } from './reference-bench';
 
 export type CaptureMode = 'trainer' | 'bound' | 'captured' | 'trainer-captured';
 
@@ -39,6 +40,8 @@ export interface GraphCaptureBenchPage {
   adapter(): Promise<{ description: string; fallback: boolean }>;
   /** Compiles the reference problem's training graph for `mode` (the shaders come with the first step). */
   start(mode: CaptureMode, config: ReferenceEncoderConfig): Promise<{ nodes: number; createMs: number }>;
+  /** The speech model's LoRA step (CtcTrainer, a synthetic batch × frames batch): 'trainer' and 'trainer-captured' only. */
+  startSpeech(mode: CaptureMode, batch: number, frames: number): Promise<{ nodes: number; createMs: number }>;
   step(): Promise<CaptureStep>;
   /** Releases everything; says the optimizer's step count and the parameters' sum of |x| (Trainer modes). */
   finish(): Promise<{ stepCount?: number; paramAbsSum?: number }>;
@@ -167,6 +170,20 @@ const page: GraphCaptureBenchPage = {
     current = mode === 'trainer' || mode === 'trainer-captured'
       ? await trainerStepper(p.training, referenceBatch(p), mode === 'trainer-captured')
       : await boundStepper(p.training, referenceBatch(p), mode === 'captured');
+    return { nodes: current.nodes, createMs: current.createMs };
+  },
+  async startSpeech(mode, batch, frames) {
+    if (mode !== 'trainer' && mode !== 'trainer-captured') throw new Error(`the speech step runs in the trainer modes only, not '${mode}'`);
+    const st = await speechLoraStepper(await webGpuBackend(), batch, frames, mode === 'trainer-captured');
+    current = {
+      nodes: st.nodes,
+      createMs: st.createMs,
+      step: () => st.step(),
+      async finish() {
+        await st.dispose();
+        return {};
+      },
+    };
     return { nodes: current.nodes, createMs: current.createMs };
   },
   step: () => current!.step(),

@@ -134,10 +134,11 @@ export async function referenceStepper(backend: Backend, size: 'full' | 'reduced
 /**
  * The speech model's LoRA step as `earshot finetune` runs it (CtcTrainer.step: forward, logits to
  * the host, CTC loss there, backward + clipping + AdamW), random DEFAULT_ARCH weights, on a fixed
- * synthetic batch of `batch` × `frames` (scripts/speech-step.ts).
+ * synthetic batch of `batch` × `frames` (scripts/speech-step.ts). `graphCapture`: CtcTrainerOptions'
+ * (WebGPU in the browser only).
  */
-export async function speechLoraStepper(backend: Backend, batch: number, frames: number): Promise<Stepper> {
-  const o = speechStepOptions('lora');
+export async function speechLoraStepper(backend: Backend, batch: number, frames: number, graphCapture = false): Promise<Stepper> {
+  const o = { ...speechStepOptions('lora'), graphCapture };
   const data = syntheticSpeechBatch(o.arch, batch, frames);
   const inRun = { run: 0 };
   const c0 = performance.now();

@@ -45,6 +45,8 @@ export interface CtcTrainerOptions {
   blank?: number;
   /** Parameters and optimizer slots in a few flat buffers (default) or one tensor each (src/engine/train-graph.ts). */
   layout?: 'flat' | 'per-parameter';
+  /** WebGPU in the browser: training graphs with onnxruntime's graph capture (TrainerOptions; off by default). */
+  graphCapture?: boolean;
 }
 
 const key = (b: number, t: number) => `${b}x${t}`;
@@ -59,7 +61,7 @@ export class CtcTrainer {
 
   static async create(backend: Backend, o: CtcTrainerOptions, firstShape: { batch: number; frames: number }): Promise<CtcTrainer> {
     const { training, forward, frozen } = CtcTrainer.graphs(o, firstShape.batch, firstShape.frames);
-    const trainer = await Trainer.create(backend, training, key(firstShape.batch, firstShape.frames));
+    const trainer = await Trainer.create(backend, training, key(firstShape.batch, firstShape.frames), { graphCapture: o.graphCapture });
     await trainer.addForwardGraph(`fwd:${key(firstShape.batch, firstShape.frames)}`, forward);
     return new CtcTrainer(trainer, o, frozen);
   }
