@@ -192,7 +192,8 @@ export function createOrtBackend(ort: Ort, o: OrtBackendOptions): Backend {
         })),
       );
       o.guard?.opened();
-      if (o.gpuDevice && !device) device = await o.gpuDevice();
+      // every time: onnxruntime destroys its device with its last session, and a later one makes another
+      if (o.gpuDevice) device = await o.gpuDevice();
       const deviceSet = new Set(capture ? session.outputNames : keep);
       const s: Session = {
         inputNames: session.inputNames,
