@@ -22,12 +22,14 @@ describe('training as takes arrive', () => {
   });
 
   it('the adapted model is adopted by the held-out rule (lower validation loss, WER and CER within the tolerance)', () => {
-    expect(adoptRound({ wer: 0.5, cer: 0.3, utterances: 2, loss: 1.2 }, { wer: 0.4, cer: 0.2, utterances: 2, loss: 1.0 })).toMatchObject({ adopt: true, message: expect.stringMatching(/loss 1\.200 → 1\.000, WER 50\.0% → 40\.0%/) });
-    expect(adoptRound({ wer: 0.5, cer: 0.3, utterances: 2, loss: 1.2 }, { wer: 0.4, cer: 0.2, utterances: 2, loss: 1.3 })).toMatchObject({ adopt: false, message: expect.stringMatching(/did not drop.*kept the current model/) });
-    expect(adoptRound({ wer: 0.5, cer: 0.3, utterances: 2, loss: 1.2 }, { wer: 0.6, cer: 0.2, utterances: 2, loss: 1.0 })).toMatchObject({ adopt: false, message: expect.stringMatching(/worse, so kept the current model/) });
+    expect(adoptRound({ wer: 0.5, cer: 0.3, utterances: 5, loss: 1.2 }, { wer: 0.4, cer: 0.2, utterances: 5, loss: 1.0 })).toMatchObject({ adopt: true, message: expect.stringMatching(/loss 1\.200 → 1\.000, WER 50\.0% → 40\.0%/) });
+    expect(adoptRound({ wer: 0.5, cer: 0.3, utterances: 5, loss: 1.2 }, { wer: 0.4, cer: 0.2, utterances: 5, loss: 1.3 })).toMatchObject({ adopt: false, message: expect.stringMatching(/did not drop.*kept the current model/) });
+    expect(adoptRound({ wer: 0.5, cer: 0.3, utterances: 5, loss: 1.2 }, { wer: 0.6, cer: 0.2, utterances: 5, loss: 1.0 })).toMatchObject({ adopt: false, message: expect.stringMatching(/worse, so kept the current model/) });
     // a record without the loss (before it was kept): WER no worse
-    expect(adoptRound({ wer: 0.5, cer: 0.3, utterances: 2 }, { wer: 0.4, cer: 0.2, utterances: 2 })).toMatchObject({ adopt: true, message: expect.stringMatching(/50\.0% → 40\.0%/) });
-    expect(adoptRound({ wer: 0.5, cer: 0.3, utterances: 2 }, { wer: 0.6, cer: 0.2, utterances: 2 })).toMatchObject({ adopt: false, message: expect.stringMatching(/kept the current model/) });
+    expect(adoptRound({ wer: 0.5, cer: 0.3, utterances: 5 }, { wer: 0.4, cer: 0.2, utterances: 5 })).toMatchObject({ adopt: true, message: expect.stringMatching(/50\.0% → 40\.0%/) });
+    expect(adoptRound({ wer: 0.5, cer: 0.3, utterances: 5 }, { wer: 0.6, cer: 0.2, utterances: 5 })).toMatchObject({ adopt: false, message: expect.stringMatching(/kept the current model/) });
     expect(adoptRound(undefined, undefined).adopt).toBe(true);
+    // too few held-out takes to tell: the current model stays, and the user is told why
+    expect(adoptRound({ wer: 0.5, cer: 0.3, utterances: 2, loss: 1.2 }, { wer: 0.2, cer: 0.1, utterances: 2, loss: 0.6 })).toMatchObject({ adopt: false, message: expect.stringMatching(/on 2 held-out takes .*too little.*once 5 held-out takes.*current model stays/) });
   });
 });

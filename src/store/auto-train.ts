@@ -3,7 +3,7 @@
 // from on the validation takes (src/train/adoption.ts: lower loss, WER and CER not worse beyond a
 // small tolerance), the result becomes the current model, so the next takes are
 // transcribed (and the next round starts) with the adapted model. The decisions are pure functions.
-import { adoptionVerdict } from '../train/adoption';
+import { ADOPTION_MIN_HELD_OUT, adoptionVerdict } from '../train/adoption';
 import type { Metrics } from '../train/export';
 import type { TrainSettings } from '../workers/train-db';
 
@@ -51,6 +51,10 @@ export function adoptRound(before: Metrics | undefined, after: Metrics | undefin
   const b = before!;
   const a = after!;
   const scores = `WER ${pct(b.wer)} → ${pct(a.wer)}, CER ${pct(b.cer)} → ${pct(a.cer)}`;
+  if (v.reason === 'too-few-held-out') {
+    const n = Math.min(b.utterances, a.utterances);
+    return { adopt: false, message: `Validation on ${n} held-out take${n === 1 ? '' : 's'} (${scores}) is too little to know the adapted model helps: a round's model is adopted once ${ADOPTION_MIN_HELD_OUT} held-out takes (every fifth accepted take) show it, so the current model stays.` };
+  }
   const loss = b.loss !== undefined && a.loss !== undefined ? `loss ${b.loss.toFixed(3)} → ${a.loss.toFixed(3)}` : '';
   if (v.adopt) return { adopt: true, message: `Validation ${loss ? `${loss}, ` : ''}${scores}: now transcribing with the adapted model.` };
   if (v.reason === 'loss-not-lower') return { adopt: false, message: `Validation ${loss} did not drop (${scores}): kept the current model.` };

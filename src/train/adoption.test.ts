@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ADOPTION_TOLERANCE, adoptionVerdict, isHeldOut, splitHeldOut } from './adoption';
+import { ADOPTION_MIN_HELD_OUT, ADOPTION_TOLERANCE, adoptionVerdict, isHeldOut, splitHeldOut } from './adoption';
 import type { Metrics } from './export';
 import { DEFAULT_RECIPE } from './recipe';
 
@@ -43,8 +43,14 @@ describe('held-out adoption', () => {
     expect(adoptionVerdict(m(0.5, 0.3, 1.2), m(0.51, 0.3))).toEqual({ adopt: false, reason: 'worse' });
   });
 
-  it('with nothing held out, adopts as trained', () => {
+  it('with holding out off, adopts as trained', () => {
     expect(adoptionVerdict(undefined, undefined)).toEqual({ adopt: true, reason: 'no-held-out' });
-    expect(adoptionVerdict(m(0.5, 0.3, 1, 0), m(0.9, 0.6, 2, 0))).toEqual({ adopt: true, reason: 'no-held-out' });
+  });
+
+  it('with fewer than five held-out takes, keeps the model it started from however good the adapted one looks', () => {
+    expect(ADOPTION_MIN_HELD_OUT).toBe(5);
+    for (const n of [0, 1, 2, 4]) expect(adoptionVerdict(m(0.5, 0.3, 1.2, n), m(0.1, 0.05, 0.5, n))).toEqual({ adopt: false, reason: 'too-few-held-out' });
+    expect(adoptionVerdict(m(0.5, 0.3, 1.2, 5), m(0.1, 0.05, 0.5, 5))).toEqual({ adopt: true, reason: 'better' });
+    expect(adoptionVerdict(m(0.5, 0.3, 1.2, 2), m(0.1, 0.05, 0.5, 2), ADOPTION_TOLERANCE, 2)).toEqual({ adopt: true, reason: 'better' });
   });
 });
