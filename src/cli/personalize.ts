@@ -10,7 +10,7 @@ import { readModelDir, type LoadedModel } from '../asr/model-dir';
 import { Recognizer } from '../asr/recognizer';
 import { cer, wer } from '../asr/wer';
 import { nodeBackend } from '../runtime/node';
-import { ADOPTION_TOLERANCE, adoptionVerdict, splitHeldOut, type AdoptionReason } from '../train/adoption';
+import { ADOPTION_MIN_HELD_OUT, ADOPTION_TOLERANCE, adoptionVerdict, splitHeldOut, type AdoptionReason } from '../train/adoption';
 import { fineTunedModelDir, type Metrics } from '../train/export';
 import { stepsFor, type Recipe } from '../train/recipe';
 import { readManifest, type ManifestRow } from './eval';
@@ -223,7 +223,7 @@ export async function personalize(o: PersonalizeOptions, base: LoadedModel = loa
       `for each size n the first n adapt, every ${o.recipe.holdoutEvery || '—'}th of them held out for the adoption decision and the rest trained on; ` +
       'sizes beyond what precedes the test set are skipped',
     adoption_rule:
-      `adopted when, on the held-out takes only, the mean per-token CTC loss is lower than the base model's and WER and CER are not worse by more than ${100 * ADOPTION_TOLERANCE}% relative (src/train/adoption.ts)`,
+      `adopted when, on the held-out takes only, the mean per-token CTC loss is lower than the base model's and WER and CER are not worse by more than ${100 * ADOPTION_TOLERANCE}% relative, and only with at least ${ADOPTION_MIN_HELD_OUT} held-out takes (src/train/adoption.ts)`,
     normalization: 'earshot text-normalize (Whisper-English-like) on reference and hypothesis',
     decoding: o.greedy
       ? 'greedy (best path), base and adapted'
