@@ -64,7 +64,7 @@ export interface DecodeFlags {
 }
 
 /** Shallow-fusion settings for a bare .arpa: those build-lm.ts tuned for public/models/base. */
-export const DEFAULT_LM_FUSION = { beamWidth: 16, weight: 0.5, wordBonus: 1, unkCharCost: 2 } as const;
+export const DEFAULT_LM_FUSION = { beamWidth: 32, weight: 0.6, wordBonus: 1.5, unkCharCost: 1.5 } as const;
 
 /** The decoding `--lm` names. */
 export function lmDecoding(path: string): Decoding {
