@@ -42,8 +42,9 @@ function timed(backend: Backend, ms: { run: number }): Backend {
   return {
     info: backend.info,
     toDevice: (t) => backend.toDevice(t),
-    async createSession(model, deviceOutputs) {
-      const s = await backend.createSession(model, deviceOutputs);
+    ...(backend.fixedBuffers ? { fixedBuffers: backend.fixedBuffers } : {}),
+    async createSession(model, deviceOutputs, opts) {
+      const s = await backend.createSession(model, deviceOutputs, opts);
       const wrapped: Session = {
         inputNames: s.inputNames,
         outputNames: s.outputNames,
