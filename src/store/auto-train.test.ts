@@ -31,5 +31,7 @@ describe('training as takes arrive', () => {
     expect(adoptRound(undefined, undefined).adopt).toBe(true);
     // too few held-out takes to tell: the current model stays, and the user is told why
     expect(adoptRound({ wer: 0.5, cer: 0.3, utterances: 2, loss: 1.2 }, { wer: 0.2, cer: 0.1, utterances: 2, loss: 0.6 })).toMatchObject({ adopt: false, message: expect.stringMatching(/on 2 held-out takes .*too little.*once 5 held-out takes.*current model stays/) });
+    // a validation pass over no takes (the first rounds): the same, without scores to show
+    expect(adoptRound({ wer: NaN, cer: NaN, utterances: 0 }, { wer: NaN, cer: NaN, utterances: 0 })).toMatchObject({ adopt: false, message: expect.stringMatching(/^No held-out takes yet to know .*current model stays/) });
   });
 });

@@ -53,7 +53,11 @@ export function adoptRound(before: Metrics | undefined, after: Metrics | undefin
   const scores = `WER ${pct(b.wer)} → ${pct(a.wer)}, CER ${pct(b.cer)} → ${pct(a.cer)}`;
   if (v.reason === 'too-few-held-out') {
     const n = Math.min(b.utterances, a.utterances);
-    return { adopt: false, message: `Validation on ${n} held-out take${n === 1 ? '' : 's'} (${scores}) is too little to know the adapted model helps: a round's model is adopted once ${ADOPTION_MIN_HELD_OUT} held-out takes (every fifth accepted take) show it, so the current model stays.` };
+    const seen = n === 0 ? 'No held-out takes yet' : `Validation on ${n} held-out take${n === 1 ? '' : 's'} (${scores}) is too little`;
+    return {
+      adopt: false,
+      message: `${seen} to know the adapted model helps: a round's model is adopted once ${ADOPTION_MIN_HELD_OUT} held-out takes (every fifth accepted take) show it, so the current model stays. You can still pick the round's model under Model.`,
+    };
   }
   const loss = b.loss !== undefined && a.loss !== undefined ? `loss ${b.loss.toFixed(3)} → ${a.loss.toFixed(3)}` : '';
   if (v.adopt) return { adopt: true, message: `Validation ${loss ? `${loss}, ` : ''}${scores}: now transcribing with the adapted model.` };
