@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { mulberry32 } from '../src/audio/random';
 import { decodeText, describeDecoding } from '../src/asr/decode';
-import { alignWords, cer, wer } from '../src/asr/wer';
+import { alignWords, cer } from '../src/asr/wer';
 import { readManifest } from '../src/cli/eval';
 import { loadModelFromDisk } from '../src/cli/model-files';
 import { cachedLogits } from './logits-cache';
@@ -56,8 +56,12 @@ for (const manifest of a.manifests.split(',')) {
     return { hyps, seconds };
   });
   // per utterance: reference words and word edits, for the paired bootstrap
-  const words = refs.map((r) => alignWords(r, '').refLength);
-  const edits = decoded.map((d) => refs.map((r, u) => alignWords(r, d.hyps[u]).edits));
+  // (one alignment per utterance and decoding; the corpus WER is their edits over their words, as wer() computes it)
+  const aligned = decoded.map((d) => refs.map((r, u) => alignWords(r, d.hyps[u])));
+  const words = aligned[0].map((x) => x.refLength);
+  const edits = aligned.map((per) => per.map((x) => x.edits));
+  const totalWords = words.reduce((s, x) => s + x, 0);
+  const corpusWer = (i: number) => edits[i].reduce((s, x) => s + x, 0) / totalWords;
   const rand = mulberry32(Number(a.seed) >>> 0);
   const B = Number(a.resamples);
   const diffs = models.map(() => new Float64Array(B));
@@ -69,17 +73,17 @@ for (const manifest of a.manifests.split(',')) {
   }
   const quantile = (xs: Float64Array, q: number) => xs[Math.min(B - 1, Math.max(0, Math.ceil(q * B) - 1))];
   const results = models.map((m, i) => {
-    const w = wer(refs, decoded[i].hyps).errorRate;
+    const w = corpusWer(i);
     const entry: Record<string, unknown> = { model: dirs[i], decoding: describeDecoding(m.decoding), wer: w, cer: cer(refs, decoded[i].hyps).errorRate, decode_seconds: decoded[i].seconds };
     if (i > 0) {
       const sorted = diffs[i].slice().sort();
-      entry.wer_minus_first = w - wer(refs, decoded[0].hyps).errorRate;
+      entry.wer_minus_first = w - corpusWer(0);
       entry.ci95 = [quantile(sorted, 0.025), quantile(sorted, 0.975)];
     }
     log(`${manifest}: WER ${(100 * w).toFixed(1)}%${i > 0 ? ` (${(100 * (entry.wer_minus_first as number)).toFixed(1)} points vs the first, 95% interval ${(entry.ci95 as number[]).map((x) => (100 * x).toFixed(1)).join(' to ')})` : ''} — ${entry.decoding}`);
     return entry;
   });
-  sets.push({ manifest, utterances: refs.length, words: words.reduce((s, x) => s + x, 0), results });
+  sets.push({ manifest, utterances: refs.length, words: totalWords, results });
 }
 console.log(JSON.stringify({ normalization: 'earshot text-normalize on reference and hypothesis', interval: `paired percentile bootstrap over utterances, ${a.resamples} resamples, seed ${a.seed}`, sets }));
 
